@@ -1,0 +1,1 @@
+"""Episodes, data protocols, training recipes and evaluation."""

@@ -1,0 +1,60 @@
+"""Resumable meta-training: a `.keras` checkpoint with optimizer state, written atomically."""
+
+import json
+import os
+import time
+
+import keras
+
+MODEL_FILE = "checkpoint.keras"
+STATE_FILE = "state.json"
+
+
+def read_state(directory):
+    """The saved `{"epoch", "seconds"}` of a checkpoint folder, or None when there is none."""
+    path = os.path.join(directory, STATE_FILE)
+    if not os.path.isfile(path) or not os.path.isfile(os.path.join(directory, MODEL_FILE)):
+        return None
+    with open(path) as file:
+        return json.load(file)
+
+
+def load_checkpoint(directory):
+    """The compiled learner saved in `directory`, optimizer state included."""
+    return keras.saving.load_model(os.path.join(directory, MODEL_FILE))
+
+
+class ResumableCheckpoint(keras.callbacks.Callback):
+    """Saves model, optimizer and progress at the end of each epoch, atomically.
+
+    A run killed at any moment resumes from the last completed epoch: the model file and the
+    state are each written to a temporary name and renamed.
+
+    Args:
+        directory: the checkpoint folder.
+        seconds: training seconds already spent before this run (from the resumed state).
+    """
+
+    def __init__(self, directory, seconds=0.0):
+        super().__init__()
+        self.directory = directory
+        self.seconds = float(seconds)
+        os.makedirs(directory, exist_ok=True)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds += time.time() - self._started
+        model_path = os.path.join(self.directory, MODEL_FILE)
+        self.model.save(model_path + ".tmp.keras")
+        os.replace(model_path + ".tmp.keras", model_path)
+        state = {"epoch": epoch + 1, "seconds": round(self.seconds, 1), "logs": _floats(logs)}
+        state_path = os.path.join(self.directory, STATE_FILE)
+        with open(state_path + ".tmp", "w") as file:
+            json.dump(state, file)
+        os.replace(state_path + ".tmp", state_path)
+
+
+def _floats(logs):
+    return {key: float(value) for key, value in (logs or {}).items()}

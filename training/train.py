@@ -1,0 +1,141 @@
+"""Meta-training a recipe, resumably, and writing preset folders."""
+
+import datetime
+import json
+import os
+import shutil
+import tempfile
+
+import keras
+
+from training import checkpoints, protocols, recipes
+
+
+def train(
+    recipe_name,
+    checkpoint_dir,
+    data_dir=None,
+    steps=None,
+    steps_per_epoch=100,
+    init_from=None,
+    seed=0,
+    verbose=1,
+    callbacks=(),
+):
+    """Meta-trains a recipe, resuming from `checkpoint_dir` if it holds a checkpoint.
+
+    Args:
+        recipe_name: a key of `training.recipes.RECIPES`.
+        checkpoint_dir: folder for the resumable checkpoint.
+        data_dir: Omniglot folder (default: `protocols.default_data_dir()`).
+        steps: total meta-updates (default: the recipe's).
+        steps_per_epoch: meta-updates between checkpoints.
+        init_from: a preset name or folder whose weights start a fresh run.
+        seed: episode seed; episode `i` of a run is the same on resume.
+        verbose: Keras' verbosity.
+        callbacks: more Keras callbacks.
+
+    Returns:
+        `(learner, state)`: the trained learner and `{"epoch", "seconds", "steps"}`.
+    """
+    recipe = recipes.get_recipe(recipe_name)
+    steps = int(steps or recipe["steps"])
+    epochs = max(1, steps // steps_per_epoch)
+    settings = recipe["train"]
+    state = checkpoints.read_state(checkpoint_dir)
+    if state:
+        learner = checkpoints.load_checkpoint(checkpoint_dir)
+        initial_epoch, seconds = state["epoch"], state["seconds"]
+    else:
+        learner = recipes.build_learner(recipe)
+        learner.build_for_episode(settings["ways"], settings["shots"])
+        if init_from:
+            from zoo.presets import load_preset
+
+            learner.set_weights(load_preset(init_from).get_weights())
+        learner.compile(optimizer=recipes.build_optimizer(recipe))
+        initial_epoch, seconds = 0, 0.0
+    sampler = protocols.omniglot_sampler(
+        data_dir, "trainval", settings["ways"], settings["shots"], settings["queries"], seed
+    )
+    data = sampler.dataset(
+        tasks_per_batch=settings["tasks_per_batch"], start=initial_epoch * steps_per_epoch
+    )
+    checkpoint = checkpoints.ResumableCheckpoint(checkpoint_dir, seconds)
+    if initial_epoch < epochs:
+        learner.fit(
+            data,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch,
+            callbacks=[checkpoint, *callbacks],
+            verbose=verbose,
+        )
+    final = checkpoints.read_state(checkpoint_dir) or {"epoch": initial_epoch, "seconds": seconds}
+    final["steps"] = final["epoch"] * steps_per_epoch
+    return learner, final
+
+
+def write_preset(learner, directory, metadata):
+    """Writes `config.json`, `model.weights.h5` and `metadata.json` to `directory`, atomically.
+
+    The files are written to a temporary folder beside `directory` and moved into place at the
+    end, so a failure leaves any earlier preset untouched and nothing half-written.
+    """
+    from zoo.presets import CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE, sha256_of
+
+    parent = os.path.dirname(os.path.abspath(directory))
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".preset-", dir=parent)
+    try:
+        with open(os.path.join(staging, CONFIG_FILE), "w") as file:
+            json.dump(keras.saving.serialize_keras_object(learner), file, indent=2)
+        learner.save_weights(os.path.join(staging, WEIGHTS_FILE))
+        metadata = dict(metadata, weights_sha256=sha256_of(os.path.join(staging, WEIGHTS_FILE)))
+        with open(os.path.join(staging, METADATA_FILE), "w") as file:
+            json.dump(metadata, file, indent=2)
+        if os.path.isdir(directory):
+            retired = directory.rstrip("/") + ".old"
+            os.replace(directory, retired)
+            os.replace(staging, directory)
+            shutil.rmtree(retired)
+        else:
+            os.replace(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return directory
+
+
+def preset_metadata(recipe_name, preset_name, state, evaluation=None):
+    """The metadata of a preset trained by a recipe (evaluation added when measured)."""
+    import numpy
+    import tensorflow
+
+    recipe = recipes.get_recipe(recipe_name)
+    ways, shots = recipe["presets"][preset_name]
+    metadata = {
+        "preset": preset_name,
+        "algorithm": recipe["algorithm"],
+        "dataset": "omniglot",
+        "protocol": protocols.PROTOCOL,
+        "ways": ways,
+        "shots": shots,
+        "transductive": recipe["transductive"],
+        "paper_accuracy": recipe["paper"][(ways, shots)],
+        "recipe": recipe_name,
+        "train_episodes": dict(recipe["train"]),
+        "train_steps": int(state["steps"]),
+        "train_seconds": float(state["seconds"]),
+        "recipe_steps": recipe["steps"],
+        "notes": recipe["notes"],
+        "created": datetime.date.today().isoformat(),
+        "versions": {
+            "keras": keras.__version__,
+            "tensorflow": tensorflow.__version__,
+            "numpy": numpy.__version__,
+        },
+    }
+    if evaluation:
+        metadata.update(evaluation)
+    return metadata

@@ -1,0 +1,29 @@
+"""metazoo: a Keras model zoo of meta-learners."""
+
+from zoo.backbones import BatchStatisticsNormalization, conv4_backbone
+from zoo.gradient_learner import GradientLearner
+from zoo.maml import MAML
+from zoo.meta_learner import MetaLearner
+from zoo.metric_learner import MetricLearner
+from zoo.preprocessing import ImagePreprocessing
+from zoo.presets import list_presets, load_preset, preset_metadata
+from zoo.prototypical_network import PrototypeClassifier, PrototypicalNetwork
+from zoo.validation import EpisodeError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BatchStatisticsNormalization",
+    "EpisodeError",
+    "GradientLearner",
+    "ImagePreprocessing",
+    "MAML",
+    "MetaLearner",
+    "MetricLearner",
+    "PrototypeClassifier",
+    "PrototypicalNetwork",
+    "conv4_backbone",
+    "list_presets",
+    "load_preset",
+    "preset_metadata",
+]

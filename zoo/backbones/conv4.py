@@ -1,0 +1,104 @@
+"""The four-block convolutional embedding shared by the few-shot papers."""
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="metazoo")
+class BatchStatisticsNormalization(keras.layers.Layer):
+    """Batch normalization that always uses the statistics of the batch it is given.
+
+    This is how MAML normalizes (Finn et al. keep no running averages), so the query batch's
+    own statistics are used at test time: a transductive setting.
+
+    Reference:
+        Finn, Abbeel & Levine, "Model-Agnostic Meta-Learning for Fast Adaptation of Deep
+        Networks", ICML 2017.
+
+    Args:
+        epsilon: added to the variance for numerical stability.
+    """
+
+    def __init__(self, epsilon=1e-3, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = float(epsilon)
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        self.gamma = self.add_weight(shape=(channels,), initializer="ones", name="gamma")
+        self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta")
+
+    def call(self, inputs):
+        axes = tuple(range(len(inputs.shape) - 1))
+        mean, variance = keras.ops.moments(inputs, axes=axes, keepdims=True)
+        normalized = (inputs - mean) * keras.ops.rsqrt(variance + self.epsilon)
+        return normalized * self.gamma + self.beta
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(epsilon=self.epsilon)
+        return config
+
+
+def conv4_backbone(
+    filters=64,
+    blocks=4,
+    downsampling="max_pool",
+    normalization="batch",
+    image_size=28,
+    name="conv4",
+):
+    """Builds the Conv-4 embedding: `blocks` x [3x3 conv, batch norm, ReLU, downsample].
+
+    Two variants from the papers:
+        - `downsampling="max_pool"`: 2x2 max-pooling after each block (Vinyals et al.; Snell et
+          al.), 28x28 -> 1x1x64.
+        - `downsampling="stride"`: stride-2 convolutions without pooling (Finn et al. on
+          Omniglot), then a global average over space, 28x28 -> 64.
+
+    Reference:
+        Vinyals et al., "Matching Networks for One Shot Learning", NeurIPS 2016.
+
+    Args:
+        filters: channels of every convolution.
+        blocks: number of blocks.
+        downsampling: `"max_pool"` or `"stride"`.
+        normalization: `"batch"` (running statistics at inference) or `"batch_statistics"`
+            (always the current batch's statistics, as MAML does).
+        image_size: side of the square, preprocessed input.
+        name: the model's name.
+
+    Returns:
+        A `keras.Sequential` mapping `[n, image_size, image_size, 1]` to `[n, features]`.
+    """
+    if downsampling not in ("max_pool", "stride"):
+        raise ValueError(f"downsampling must be 'max_pool' or 'stride', got {downsampling!r}")
+    if normalization not in ("batch", "batch_statistics"):
+        raise ValueError(
+            f"normalization must be 'batch' or 'batch_statistics', got {normalization!r}"
+        )
+    layers = [keras.Input((image_size, image_size, 1))]
+    for index in range(blocks):
+        strides = 2 if downsampling == "stride" else 1
+        layers.append(
+            keras.layers.Conv2D(filters, 3, strides=strides, padding="same", name=f"conv{index}")
+        )
+        if normalization == "batch":
+            layers.append(keras.layers.BatchNormalization(momentum=0.9, name=f"norm{index}"))
+        else:
+            layers.append(BatchStatisticsNormalization(name=f"norm{index}"))
+        layers.append(keras.layers.ReLU(name=f"relu{index}"))
+        if downsampling == "max_pool":
+            layers.append(keras.layers.MaxPooling2D(2, name=f"pool{index}"))
+    if downsampling == "stride":
+        layers.append(keras.layers.GlobalAveragePooling2D(name="average"))
+    else:
+        layers.append(keras.layers.Flatten(name="flatten"))
+    return keras.Sequential(layers, name=name)
+
+
+def embedding_size(backbone):
+    """Length of the feature vector a backbone produces."""
+    return int(backbone.output_shape[-1])
+
+
+

@@ -1,0 +1,3 @@
+from zoo.maml.maml import MAML
+
+__all__ = ["MAML"]

@@ -1,0 +1,55 @@
+"""Model-Agnostic Meta-Learning."""
+
+import keras
+
+from zoo.backbones import conv4_backbone
+from zoo.gradient_learner import GradientLearner
+
+
+@keras.saving.register_keras_serializable(package="metazoo")
+class MAML(GradientLearner):
+    """Meta-learns an initialization theta that one or a few gradient steps adapt to a task.
+
+    theta'_i = theta - alpha * grad L_{T_i}(f_theta) on the support set; the meta-update
+    minimizes sum_i L_{T_i}(f_{theta'_i}) on the queries, differentiating through the inner
+    steps (second order) unless `first_order=True`. The network is Finn et al.'s Omniglot
+    Conv-4: stride-2 convolutions, no max-pooling, batch normalization with the current
+    batch's statistics (transductive, as in the paper), then a linear layer over N ways.
+
+    Reference:
+        Finn, Abbeel & Levine, "Model-Agnostic Meta-Learning for Fast Adaptation of Deep
+        Networks", ICML 2017.
+
+    Args:
+        ways: the number of classes N of the output layer.
+        filters: channels of each Conv-4 block.
+        blocks: number of Conv-4 blocks.
+        **kwargs: `inner_steps`, `eval_inner_steps`, `inner_learning_rate`, `first_order`,
+            `image_size`, `invert` and `keras.Model` arguments.
+    """
+
+    def __init__(self, ways=5, filters=64, blocks=4, **kwargs):
+        super().__init__(**kwargs)
+        self.ways = int(ways)
+        self.filters = int(filters)
+        self.blocks = int(blocks)
+        backbone = conv4_backbone(
+            filters,
+            blocks,
+            downsampling="stride",
+            normalization="batch_statistics",
+            image_size=self.image_size,
+            name="features",
+        )
+        self.network = keras.Sequential(
+            [backbone, keras.layers.Dense(self.ways, name="classifier")], name="network"
+        )
+
+    @property
+    def fixed_ways(self):
+        return self.ways
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(ways=self.ways, filters=self.filters, blocks=self.blocks)
+        return config

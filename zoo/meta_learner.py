@@ -1,0 +1,149 @@
+"""The contract every meta-learner follows, whatever its family."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from zoo import validation
+from zoo.preprocessing import ImagePreprocessing
+
+EPISODE_KEYS = ("support_images", "support_labels", "query_images")
+
+
+class MetaLearner(keras.Model):
+    """Base of all meta-learners: a `keras.Model` from an episode to query logits.
+
+    `call(episode)` takes a dict with `support_images` `[N*K, H, W, 1]`, `support_labels` `[N*K]`
+    (ints 0..N-1) and `query_images` `[Q, H, W, 1]`, optionally with a leading task axis, and
+    returns query logits `[Q, N]` (or `[T, Q, N]`). Keras' `train_step` differentiates through
+    it, so `compile` and `fit` meta-train: an element of the data set is `(episode,
+    query_labels)`. `adapt(support_images, support_labels)` returns a plain `keras.Model` from
+    raw images to class probabilities, with the task baked in.
+
+    Subclasses implement `task_logits` (one task, preprocessed images) and `task_head` (the
+    layers of the adapted classifier after preprocessing).
+
+    Args:
+        image_size: side of the square images the network sees.
+        invert: whether preprocessing inverts intensities (Omniglot: black strokes on white).
+    """
+
+    def __init__(self, image_size=28, invert=True, **kwargs):
+        super().__init__(**kwargs)
+        self.image_size = int(image_size)
+        self.invert = bool(invert)
+        self.preprocessing = ImagePreprocessing(image_size, invert, name="preprocessing")
+
+    # -- the episode contract ------------------------------------------------------------------
+    def call(self, episode, training=False):
+        support_images, support_labels, query_images = (episode[key] for key in EPISODE_KEYS)
+        if len(support_images.shape) == 4:
+            return self._task_call(support_images, support_labels, query_images, training)
+        tasks = support_images.shape[0]
+        if tasks is None:
+            raise ValueError(
+                "a meta-batch needs a static number of tasks: batch the episode data set with "
+                "drop_remainder=True"
+            )
+        return ops.stack(
+            [
+                self._task_call(support_images[t], support_labels[t], query_images[t], training)
+                for t in range(tasks)
+            ]
+        )
+
+    def _task_call(self, support_images, support_labels, query_images, training):
+        if support_images.shape[-1] not in (None, 1) or query_images.shape[-1] not in (None, 1):
+            raise validation.EpisodeError(
+                "images must have one channel: [n, H, W, 1], got support "
+                f"{support_images.shape} and query {query_images.shape}"
+            )
+        support_labels = ops.cast(support_labels, "int32")
+        return self.task_logits(
+            self.preprocessing(support_images),
+            support_labels,
+            self.preprocessing(query_images),
+            training=training,
+        )
+
+    def task_logits(self, support, support_labels, queries, training=False):
+        """Query logits `[Q, N]` for one task of preprocessed images."""
+        raise NotImplementedError
+
+    # -- adaptation ----------------------------------------------------------------------------
+    def adapt(self, support_images, support_labels):
+        """Adapts the meta-learner to one few-shot task.
+
+        Args:
+            support_images: raw images `[N*K, H, W, 1]`, values 0..255.
+            support_labels: ints `[N*K]` in 0..N-1, every class present.
+
+        Returns:
+            A `keras.Model` from raw images `[n, H, W, 1]` to probabilities `[n, N]`, holding
+            everything the task needs; it can be fine-tuned with `fit` and exported.
+        """
+        images, labels = validation.check_support_set(
+            support_images, support_labels, self.fixed_ways
+        )
+        head = self.task_head(self.preprocessing(images), ops.convert_to_tensor(labels))
+        return self.classifier(head)
+
+    @property
+    def fixed_ways(self):
+        """The number of classes the model is built for, or None if any number works."""
+        return None
+
+    def task_head(self, support, support_labels):
+        """The layers that map preprocessed images to logits for one adapted task."""
+        raise NotImplementedError
+
+    def classifier(self, head_layers, name=None):
+        """Wraps adapted layers into a model from raw images to probabilities."""
+        images = keras.Input((None, None, 1), name="images")
+        features = ImagePreprocessing.from_config(self.preprocessing.get_config())(images)
+        for layer in head_layers:
+            features = layer(features)
+        probabilities = keras.layers.Softmax(name="probabilities", dtype="float32")(features)
+        return keras.Model(images, probabilities, name=name or f"adapted_{self.name}")
+
+    # -- Keras plumbing --------------------------------------------------------------------------
+    def compile(self, optimizer="adam", loss=None, metrics=None, **kwargs):
+        """Like `keras.Model.compile`, with cross-entropy on logits and accuracy as defaults."""
+        if loss is None:
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        if metrics is None:
+            metrics = ["accuracy"]
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def build_for_episode(self, ways, shots=1, queries=1, image_size=None):
+        """Creates the weights by running one all-zero episode of the given shape."""
+        side = image_size or self.image_size
+        episode = {
+            "support_images": np.zeros((ways * shots, side, side, 1), "float32"),
+            "support_labels": np.repeat(np.arange(ways), shots).astype("int32"),
+            "query_images": np.zeros((ways * queries, side, side, 1), "float32"),
+        }
+        self(episode, training=False)
+        return self
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "image_size": self.image_size,
+            "invert": self.invert,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    @classmethod
+    def from_preset(cls, name):
+        """Loads a shipped preset by name, checking it is an instance of this class."""
+        from zoo.presets import load_preset
+
+        learner = load_preset(name)
+        if not isinstance(learner, cls):
+            raise ValueError(f"preset {name!r} is a {type(learner).__name__}, not a {cls.__name__}")
+        return learner

@@ -1,0 +1,33 @@
+"""Base of the metric family: embed support and queries, compare in embedding space."""
+
+import keras
+
+from zoo.meta_learner import MetaLearner
+
+
+def clone_with_weights(model):
+    """A copy of a Keras model with its own variables holding the same values."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+class MetricLearner(MetaLearner):
+    """A meta-learner whose adaptation keeps support embeddings and compares queries to them.
+
+    Subclasses set `self.backbone` (preprocessed images to embeddings) and implement
+    `task_logits` and `metric_head`, the layer that scores embeddings against the stored task
+    state. The adapted classifier is preprocessing, a copy of the backbone, and that layer.
+    """
+
+    def embed(self, images, training=False):
+        """Embeddings `[n, D]` of preprocessed images."""
+        return self.backbone(images, training=training)
+
+    def task_head(self, support, support_labels):
+        support_embeddings = self.embed(support, training=False)
+        return [clone_with_weights(self.backbone), self.metric_head(support_embeddings, support_labels)]
+
+    def metric_head(self, support_embeddings, support_labels):
+        """A layer mapping query embeddings to logits over the support classes."""
+        raise NotImplementedError

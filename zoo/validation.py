@@ -1,0 +1,98 @@
+"""Checks of user input, each failing with an error that names the problem."""
+
+import numpy as np
+
+
+class EpisodeError(ValueError):
+    """An episode or support set that a meta-learner cannot use."""
+
+
+def check_images(images, name):
+    """Returns `images` as a float32 array `[n, H, W, 1]`, or raises `EpisodeError`."""
+    array = np.asarray(images)
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or array.dtype == bool
+    ):
+        raise EpisodeError(f"{name} must be numeric pixels, got dtype {array.dtype}")
+    if array.ndim == 3:
+        raise EpisodeError(
+            f"{name} has shape {array.shape}: expected [n, H, W, 1]; add the channel axis "
+            "with images[..., None]"
+        )
+    if array.ndim != 4:
+        raise EpisodeError(f"{name} has shape {array.shape}: expected [n, H, W, 1]")
+    if array.shape[-1] != 1:
+        raise EpisodeError(
+            f"{name} has {array.shape[-1]} channels: expected 1 (grayscale), shape [n, H, W, 1]"
+        )
+    if array.shape[0] == 0:
+        raise EpisodeError(f"{name} is empty: at least one image is needed")
+    if array.shape[1] == 0 or array.shape[2] == 0:
+        raise EpisodeError(f"{name} has empty images of shape {array.shape[1:3]}")
+    array = array.astype("float32")
+    if not np.all(np.isfinite(array)):
+        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        raise EpisodeError(f"{name} holds {bad} NaN or infinite pixel values")
+    return array
+
+
+def check_labels(labels, count, ways=None):
+    """Returns support labels as int32 `[count]` covering every class `0..N-1`.
+
+    Args:
+        labels: the support labels.
+        count: the number of support images they label.
+        ways: the number of classes the model expects, if it is fixed.
+
+    Raises:
+        EpisodeError: when labels are not integers, disagree with the images in number, fall
+            outside `0..N-1`, or leave a class without an example.
+    """
+    array = np.asarray(labels)
+    if array.ndim != 1:
+        raise EpisodeError(f"support_labels must be 1-D, got shape {array.shape}")
+    if array.shape[0] != count:
+        raise EpisodeError(
+            f"support_labels has {array.shape[0]} labels for {count} support images"
+        )
+    if not np.issubdtype(array.dtype, np.integer):
+        if np.issubdtype(array.dtype, np.floating) and np.all(array == np.round(array)):
+            array = array.astype("int64")
+        else:
+            raise EpisodeError(f"support_labels must be integers, got dtype {array.dtype}")
+    classes = int(array.max()) + 1 if ways is None else int(ways)
+    outside = array[(array < 0) | (array >= classes)]
+    if outside.size:
+        raise EpisodeError(
+            f"support_labels must lie in 0..{classes - 1}, found {sorted(set(outside.tolist()))}"
+        )
+    missing = sorted(set(range(classes)) - set(array.tolist()))
+    if missing:
+        raise EpisodeError(f"classes {missing} have no support example (labels are 0..N-1)")
+    return array.astype("int32")
+
+
+def check_support_set(support_images, support_labels, ways=None):
+    """Validates a support set; returns `(images, labels)` as float32 and int32 arrays."""
+    images = check_images(support_images, "support_images")
+    labels = check_labels(support_labels, images.shape[0], ways)
+    return images, labels
+
+
+def check_episode(episode, ways=None):
+    """Validates an episode dict; returns it with numpy arrays."""
+    if not isinstance(episode, dict):
+        raise EpisodeError(f"an episode is a dict, got {type(episode).__name__}")
+    missing = {"support_images", "support_labels", "query_images"} - set(episode)
+    if missing:
+        raise EpisodeError(f"the episode lacks {sorted(missing)}")
+    images, labels = check_support_set(
+        episode["support_images"], episode["support_labels"], ways
+    )
+    queries = check_images(episode["query_images"], "query_images")
+    if queries.shape[1:] != images.shape[1:]:
+        raise EpisodeError(
+            f"query_images of shape {queries.shape[1:]} disagree with support_images of "
+            f"shape {images.shape[1:]}"
+        )
+    return {"support_images": images, "support_labels": labels, "query_images": queries}
