@@ -7,7 +7,20 @@ setup(
     long_description=open("README.md").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=find_packages(include=["zoo", "zoo.*", "training", "training.*", "export", "export.*", "pretrained", "pretrained.*", "metazoo", "metazoo.*"]),
+    packages=find_packages(
+        include=[
+            "zoo",
+            "zoo.*",
+            "training",
+            "training.*",
+            "export",
+            "export.*",
+            "pretrained",
+            "pretrained.*",
+            "metazoo",
+            "metazoo.*",
+        ]
+    ),
     package_data={"pretrained": ["*/*.json", "*/*.h5"]},
     include_package_data=True,
     install_requires=[

@@ -46,7 +46,9 @@ class EpisodeSampler:
         examples = tf.argsort(
             tf.random.stateless_uniform([n, tf.shape(self.images)[1]], keys[1]), axis=1
         )[:, : k + q]
-        images = tf.gather(tf.gather(self.images, tf.gather(self.rows, picked)), examples, batch_dims=1)
+        images = tf.gather(
+            tf.gather(self.images, tf.gather(self.rows, picked)), examples, batch_dims=1
+        )
         images = rotate(images, tf.gather(self.turns, picked))[..., None]
         side = tf.shape(images)[2]
         labels = tf.range(n, dtype=tf.int32)
@@ -65,7 +67,11 @@ class EpisodeSampler:
             tasks_per_batch: if set, batch episodes into meta-batches with a leading task axis.
             start: index of the first episode, to resume a stream.
         """
-        indices = tf.data.Dataset.range(start, start + episodes) if episodes else tf.data.Dataset.range(start, 2**62)
+        indices = (
+            tf.data.Dataset.range(start, start + episodes)
+            if episodes
+            else tf.data.Dataset.range(start, 2**62)
+        )
         data = indices.map(self.episode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         if tasks_per_batch:
             data = data.batch(tasks_per_batch, drop_remainder=True)

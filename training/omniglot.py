@@ -116,13 +116,17 @@ def _cache_key(sources, image_size):
     digest = hashlib.sha256(str(image_size).encode())
     for archive in ARCHIVES:
         stat = os.stat(sources[archive])
-        digest.update(f"{os.path.abspath(sources[archive])}:{stat.st_size}:{stat.st_mtime}".encode())
+        digest.update(
+            f"{os.path.abspath(sources[archive])}:{stat.st_size}:{stat.st_mtime}".encode()
+        )
     return digest.hexdigest()[:16]
 
 
 def cache_directory():
     """Where resized copies are cached: `$METAZOO_CACHE` or `~/.cache/metazoo`."""
-    return os.environ.get("METAZOO_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "metazoo"))
+    return os.environ.get(
+        "METAZOO_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "metazoo")
+    )
 
 
 def load_omniglot(path, image_size=28, cache=True):
@@ -170,5 +174,7 @@ def _resize(raw, image_size):
     flat = raw.reshape((-1,) + raw.shape[2:] + (1,)).astype("float32")
     if image_size == raw.shape[-1]:
         return flat.reshape(raw.shape)
-    out = [np.asarray(area_resize(flat[i : i + 2048], image_size)) for i in range(0, len(flat), 2048)]
+    out = [
+        np.asarray(area_resize(flat[i : i + 2048], image_size)) for i in range(0, len(flat), 2048)
+    ]
     return np.concatenate(out)[..., 0].reshape(raw.shape[:2] + (image_size, image_size))

@@ -21,11 +21,12 @@ def train(
     seed=0,
     verbose=1,
     callbacks=(),
+    sampler=None,
 ):
     """Meta-trains a recipe, resuming from `checkpoint_dir` if it holds a checkpoint.
 
     Args:
-        recipe_name: a key of `training.recipes.RECIPES`.
+        recipe_name: a key of `training.recipes.RECIPES`, or a recipe dict.
         checkpoint_dir: folder for the resumable checkpoint.
         data_dir: Omniglot folder (default: `protocols.default_data_dir()`).
         steps: total meta-updates (default: the recipe's).
@@ -34,6 +35,8 @@ def train(
         seed: episode seed; episode `i` of a run is the same on resume.
         verbose: Keras' verbosity.
         callbacks: more Keras callbacks.
+        sampler: an `EpisodeSampler` to train on instead of the recipe's Omniglot episodes
+            (then `data_dir` is not read); it should give the recipe's `train` episodes.
 
     Returns:
         `(learner, state)`: the trained learner and `{"epoch", "seconds", "steps"}`.
@@ -55,11 +58,16 @@ def train(
             learner.set_weights(load_preset(init_from).get_weights())
         learner.compile(optimizer=recipes.build_optimizer(recipe))
         initial_epoch, seconds = 0, 0.0
-    sampler = protocols.omniglot_sampler(
-        data_dir, "trainval", settings["ways"], settings["shots"], settings["queries"], seed
-    )
+    if sampler is None:
+        sampler = protocols.omniglot_sampler(
+            data_dir, "trainval", settings["ways"], settings["shots"], settings["queries"], seed
+        )
+    # Each step takes a meta-batch of `tasks_per_batch` episodes (one when unbatched): resume
+    # at the first episode the interrupted run had not used.
+    episodes_per_step = settings["tasks_per_batch"] or 1
     data = sampler.dataset(
-        tasks_per_batch=settings["tasks_per_batch"], start=initial_epoch * steps_per_epoch
+        tasks_per_batch=settings["tasks_per_batch"],
+        start=initial_epoch * steps_per_epoch * episodes_per_step,
     )
     checkpoint = checkpoints.ResumableCheckpoint(checkpoint_dir, seconds)
     if initial_epoch < epochs:

@@ -1,8 +1,8 @@
 """Base of the optimization family: adapt a network by gradient steps on the support set."""
 
 import keras
-from keras import ops
 import tensorflow as tf
+from keras import ops
 
 from zoo.meta_learner import MetaLearner
 
@@ -38,14 +38,19 @@ class GradientLearner(MetaLearner):
     ):
         super().__init__(**kwargs)
         self.inner_steps = int(inner_steps)
-        self.eval_inner_steps = int(eval_inner_steps if eval_inner_steps is not None else inner_steps)
+        self.eval_inner_steps = int(
+            eval_inner_steps if eval_inner_steps is not None else inner_steps
+        )
         self.inner_learning_rate = float(inner_learning_rate)
         self.first_order = bool(first_order)
 
     def functional_call(self, weights, images, training=False):
         """Runs `self.network` on `images` with `weights` in place of its trainable variables."""
         logits, _ = self.network.stateless_call(
-            weights, [v.value for v in self.network.non_trainable_variables], images, training=training
+            weights,
+            [v.value for v in self.network.non_trainable_variables],
+            images,
+            training=training,
         )
         return logits
 
@@ -62,7 +67,9 @@ class GradientLearner(MetaLearner):
             gradients = tape.gradient(loss, weights)
             if self.first_order:
                 gradients = [tf.stop_gradient(g) for g in gradients]
-            weights = [w - self.inner_learning_rate * g for w, g in zip(weights, gradients)]
+            weights = [
+                w - self.inner_learning_rate * g for w, g in zip(weights, gradients, strict=True)
+            ]
         return weights
 
     def initial_weights(self):
@@ -75,11 +82,15 @@ class GradientLearner(MetaLearner):
         return self.functional_call(fast, queries, training=training)
 
     def task_head(self, support, support_labels):
-        fast = self.inner_loop(self.initial_weights(), support, support_labels, self.eval_inner_steps)
+        fast = self.inner_loop(
+            self.initial_weights(), support, support_labels, self.eval_inner_steps
+        )
         network = keras.models.clone_model(self.network)
-        for variable, value in zip(network.trainable_variables, fast):
+        for variable, value in zip(network.trainable_variables, fast, strict=True):
             variable.assign(value)
-        for variable, source in zip(network.non_trainable_variables, self.network.non_trainable_variables):
+        for variable, source in zip(
+            network.non_trainable_variables, self.network.non_trainable_variables, strict=True
+        ):
             variable.assign(source)
         return [network]
 

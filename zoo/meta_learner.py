@@ -115,6 +115,23 @@ class MetaLearner(keras.Model):
             metrics = ["accuracy"]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
+    def compile_from_config(self, config):
+        """Compiles a learner loaded from a `.keras` file, optimizer state included.
+
+        Keras does not do it itself for a model whose `compile` is overridden (it only warns),
+        so without this a loaded checkpoint would come back with no optimizer.
+        """
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def fit(self, x=None, *args, **kwargs):
+        """Like `keras.Model.fit`, refusing episodes a distribution strategy would cut apart."""
+        strategy = getattr(self, "distribute_strategy", None)
+        replicas = strategy.num_replicas_in_sync if strategy is not None else 1
+        validation.check_replica_split(x, replicas)
+        return super().fit(x, *args, **kwargs)
+
     def build_for_episode(self, ways, shots=1, queries=1, image_size=None):
         """Creates the weights by running one all-zero episode of the given shape."""
         side = image_size or self.image_size

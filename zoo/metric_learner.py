@@ -26,7 +26,10 @@ class MetricLearner(MetaLearner):
 
     def task_head(self, support, support_labels):
         support_embeddings = self.embed(support, training=False)
-        return [clone_with_weights(self.backbone), self.metric_head(support_embeddings, support_labels)]
+        return [
+            clone_with_weights(self.backbone),
+            self.metric_head(support_embeddings, support_labels),
+        ]
 
     def metric_head(self, support_embeddings, support_labels):
         """A layer mapping query embeddings to logits over the support classes."""

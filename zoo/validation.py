@@ -10,9 +10,7 @@ class EpisodeError(ValueError):
 def check_images(images, name):
     """Returns `images` as a float32 array `[n, H, W, 1]`, or raises `EpisodeError`."""
     array = np.asarray(images)
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.number) or array.dtype == bool
-    ):
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise EpisodeError(f"{name} must be numeric pixels, got dtype {array.dtype}")
     if array.ndim == 3:
         raise EpisodeError(
@@ -52,24 +50,37 @@ def check_labels(labels, count, ways=None):
     if array.ndim != 1:
         raise EpisodeError(f"support_labels must be 1-D, got shape {array.shape}")
     if array.shape[0] != count:
-        raise EpisodeError(
-            f"support_labels has {array.shape[0]} labels for {count} support images"
-        )
+        raise EpisodeError(f"support_labels has {array.shape[0]} labels for {count} support images")
+    if array.size == 0:
+        raise EpisodeError("support_labels is empty: every class needs a support example")
     if not np.issubdtype(array.dtype, np.integer):
-        if np.issubdtype(array.dtype, np.floating) and np.all(array == np.round(array)):
+        whole = np.issubdtype(array.dtype, np.floating) and np.all(np.isfinite(array))
+        if whole and np.all(array == np.round(array)):
             array = array.astype("int64")
         else:
             raise EpisodeError(f"support_labels must be integers, got dtype {array.dtype}")
-    classes = int(array.max()) + 1 if ways is None else int(ways)
-    outside = array[(array < 0) | (array >= classes)]
+    present = np.unique(array)
+    classes = int(present[-1]) + 1 if ways is None else int(ways)
+    outside = present[(present < 0) | (present >= classes)]
     if outside.size:
         raise EpisodeError(
-            f"support_labels must lie in 0..{classes - 1}, found {sorted(set(outside.tolist()))}"
+            f"support_labels must lie in 0..{classes - 1}, found {_some(outside.tolist())}"
         )
-    missing = sorted(set(range(classes)) - set(array.tolist()))
-    if missing:
-        raise EpisodeError(f"classes {missing} have no support example (labels are 0..N-1)")
+    if present.size < classes:
+        # Only the first gaps: range(classes) may be huge (labels such as raw class ids).
+        missing = np.setdiff1d(np.arange(min(classes, present.size + 10)), present)
+        raise EpisodeError(
+            f"classes {_some(missing.tolist(), classes - present.size)} of 0..{classes - 1} "
+            "have no support example; every class 0..N-1 needs at least one"
+        )
     return array.astype("int32")
+
+
+def _some(values, total=None, shown=10):
+    """A short text listing the first `shown` of `values` (of `total` in all)."""
+    total = len(values) if total is None else total
+    listed = ", ".join(str(value) for value in values[:shown])
+    return f"[{listed}, ... ({total} in all)]" if total > shown else f"[{listed}]"
 
 
 def check_support_set(support_images, support_labels, ways=None):
@@ -86,9 +97,7 @@ def check_episode(episode, ways=None):
     missing = {"support_images", "support_labels", "query_images"} - set(episode)
     if missing:
         raise EpisodeError(f"the episode lacks {sorted(missing)}")
-    images, labels = check_support_set(
-        episode["support_images"], episode["support_labels"], ways
-    )
+    images, labels = check_support_set(episode["support_images"], episode["support_labels"], ways)
     queries = check_images(episode["query_images"], "query_images")
     if queries.shape[1:] != images.shape[1:]:
         raise EpisodeError(
@@ -96,3 +105,32 @@ def check_episode(episode, ways=None):
             f"shape {images.shape[1:]}"
         )
     return {"support_images": images, "support_labels": labels, "query_images": queries}
+
+
+def check_replica_split(data, replicas):
+    """Checks that a data set of `(episode, query_labels)` splits evenly across replicas.
+
+    A distribution strategy splits every element of the data set along its first axis. That
+    axis must be a task axis (meta-batches), else single episodes are cut apart: each replica
+    would get some classes' supports and others' queries.
+
+    Args:
+        data: what `fit` was given; only a `tf.data.Dataset` of episode dicts is checked.
+        replicas: the strategy's number of replicas in sync.
+    """
+    spec = getattr(data, "element_spec", None)
+    episode = spec[0] if isinstance(spec, tuple) else spec
+    if replicas <= 1 or not isinstance(episode, dict) or "support_images" not in episode:
+        return
+    shape = episode["support_images"].shape
+    if shape.rank == 4:
+        raise EpisodeError(
+            f"a distribution strategy with {replicas} replicas splits each element of the data "
+            "along its first axis, which would cut single episodes apart: batch episodes into "
+            f"meta-batches with a task axis, e.g. sampler.dataset(tasks_per_batch={replicas})"
+        )
+    if shape.rank == 5 and shape[0] is not None and shape[0] % replicas:
+        raise EpisodeError(
+            f"meta-batches of {shape[0]} tasks do not split evenly across {replicas} replicas: "
+            f"use a multiple of {replicas} tasks per batch"
+        )

@@ -28,9 +28,14 @@ class BatchStatisticsNormalization(keras.layers.Layer):
         self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta")
 
     def call(self, inputs):
+        # Not `ops.moments`: TensorFlow's `tf.nn.moments` stops the gradient through the mean
+        # inside the variance. Its first derivative is still right, but its second is not, and
+        # MAML's second-order meta-gradient differentiates this layer twice.
         axes = tuple(range(len(inputs.shape) - 1))
-        mean, variance = keras.ops.moments(inputs, axes=axes, keepdims=True)
-        normalized = (inputs - mean) * keras.ops.rsqrt(variance + self.epsilon)
+        mean = keras.ops.mean(inputs, axis=axes, keepdims=True)
+        centered = inputs - mean
+        variance = keras.ops.mean(keras.ops.square(centered), axis=axes, keepdims=True)
+        normalized = centered * keras.ops.rsqrt(variance + self.epsilon)
         return normalized * self.gamma + self.beta
 
     def get_config(self):
@@ -99,6 +104,3 @@ def conv4_backbone(
 def embedding_size(backbone):
     """Length of the feature vector a backbone produces."""
     return int(backbone.output_shape[-1])
-
-
-
