@@ -41,11 +41,11 @@ def test_preset_is_complete(name):
 
 @pytest.mark.omniglot
 @pytest.mark.parametrize("name", zoo.list_presets())
-def test_preset_accuracy_matches_metadata(name, omniglot_dir):
+def test_preset_accuracy_matches_metadata(name, omniglot_path):
     metadata = zoo.preset_metadata(name)
     learner = zoo.load_preset(name)
     sampler = protocols.omniglot_sampler(
-        omniglot_dir,
+        omniglot_path,
         "test",
         metadata["ways"],
         metadata["shots"],

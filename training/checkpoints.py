@@ -11,12 +11,18 @@ STATE_FILE = "state.json"
 
 
 def read_state(directory):
-    """The saved `{"epoch", "seconds"}` of a checkpoint folder, or None when there is none."""
+    """The saved `{"epoch", "seconds", "steps_per_epoch", "recipe"}` of a checkpoint folder.
+
+    Returns None when the folder holds no checkpoint. Runs checkpointed before
+    `steps_per_epoch` was recorded used 100.
+    """
     path = os.path.join(directory, STATE_FILE)
     if not os.path.isfile(path) or not os.path.isfile(os.path.join(directory, MODEL_FILE)):
         return None
     with open(path) as file:
-        return json.load(file)
+        state = json.load(file)
+    state.setdefault("steps_per_epoch", 100)
+    return state
 
 
 def load_checkpoint(directory):
@@ -32,12 +38,16 @@ class ResumableCheckpoint(keras.callbacks.Callback):
 
     Args:
         directory: the checkpoint folder.
+        steps_per_epoch: meta-updates per epoch, recorded so that a resumed run matches.
+        recipe: name of the recipe trained, recorded likewise.
         seconds: training seconds already spent before this run (from the resumed state).
     """
 
-    def __init__(self, directory, seconds=0.0):
+    def __init__(self, directory, steps_per_epoch, recipe=None, seconds=0.0):
         super().__init__()
         self.directory = directory
+        self.steps_per_epoch = int(steps_per_epoch)
+        self.recipe = recipe
         self.seconds = float(seconds)
         os.makedirs(directory, exist_ok=True)
 
@@ -49,7 +59,13 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         model_path = os.path.join(self.directory, MODEL_FILE)
         self.model.save(model_path + ".tmp.keras")
         os.replace(model_path + ".tmp.keras", model_path)
-        state = {"epoch": epoch + 1, "seconds": round(self.seconds, 1), "logs": _floats(logs)}
+        state = {
+            "epoch": epoch + 1,
+            "seconds": round(self.seconds, 1),
+            "steps_per_epoch": self.steps_per_epoch,
+            "recipe": self.recipe,
+            "logs": _floats(logs),
+        }
         state_path = os.path.join(self.directory, STATE_FILE)
         with open(state_path + ".tmp", "w") as file:
             json.dump(state, file)

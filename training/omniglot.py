@@ -158,7 +158,7 @@ def load_omniglot(path, image_size=28, cache=True):
     if not characters:
         raise OmniglotNotFoundError(f"no PNG images found in {path!r}")
     raw = np.stack([np.stack(images[name][:DRAWERS]) for name in characters])
-    resized = _resize(raw, image_size)
+    resized = resize_images(raw, image_size)
     if cache:
         os.makedirs(cache_directory(), exist_ok=True)
         partial = cache_file + f".{os.getpid()}.tmp.npz"
@@ -167,7 +167,7 @@ def load_omniglot(path, image_size=28, cache=True):
     return Omniglot(resized, characters)
 
 
-def _resize(raw, image_size):
+def resize_images(raw, image_size):
     """Area-resizes `[C, 20, H, W]` uint8 to float32 `[C, 20, S, S]` with the models' resize."""
     from zoo.preprocessing import area_resize
 

@@ -16,7 +16,7 @@ def train(
     checkpoint_dir,
     data_dir=None,
     steps=None,
-    steps_per_epoch=100,
+    steps_per_epoch=None,
     init_from=None,
     seed=0,
     verbose=1,
@@ -30,7 +30,8 @@ def train(
         checkpoint_dir: folder for the resumable checkpoint.
         data_dir: Omniglot folder (default: `protocols.default_data_dir()`).
         steps: total meta-updates (default: the recipe's).
-        steps_per_epoch: meta-updates between checkpoints.
+        steps_per_epoch: meta-updates between checkpoints (default: the resumed run's, else
+            100). A resumed run must keep its value.
         init_from: a preset name or folder whose weights start a fresh run.
         seed: episode seed; episode `i` of a run is the same on resume.
         verbose: Keras' verbosity.
@@ -40,12 +41,30 @@ def train(
 
     Returns:
         `(learner, state)`: the trained learner and `{"epoch", "seconds", "steps"}`.
+
+    Raises:
+        ValueError: when the checkpoint holds a run of another recipe or another
+            `steps_per_epoch`.
     """
     recipe = recipes.get_recipe(recipe_name)
+    recipe_label = recipe_name if isinstance(recipe_name, str) else None
     steps = int(steps or recipe["steps"])
-    epochs = max(1, steps // steps_per_epoch)
     settings = recipe["train"]
     state = checkpoints.read_state(checkpoint_dir)
+    if state:
+        if recipe_label and state.get("recipe") not in (None, recipe_label):
+            raise ValueError(
+                f"checkpoint {checkpoint_dir} holds a run of recipe {state['recipe']}, not "
+                f"{recipe_label}; use another checkpoint folder"
+            )
+        if steps_per_epoch and steps_per_epoch != state["steps_per_epoch"]:
+            raise ValueError(
+                f"the run in {checkpoint_dir} has {state['steps_per_epoch']} steps per epoch; "
+                f"resume it with the same value, not {steps_per_epoch}"
+            )
+        steps_per_epoch = state["steps_per_epoch"]
+    steps_per_epoch = int(steps_per_epoch or min(100, steps))
+    epochs = max(1, steps // steps_per_epoch)
     if state:
         learner = checkpoints.load_checkpoint(checkpoint_dir)
         initial_epoch, seconds = state["epoch"], state["seconds"]
@@ -69,7 +88,9 @@ def train(
         tasks_per_batch=settings["tasks_per_batch"],
         start=initial_epoch * steps_per_epoch * episodes_per_step,
     )
-    checkpoint = checkpoints.ResumableCheckpoint(checkpoint_dir, seconds)
+    checkpoint = checkpoints.ResumableCheckpoint(
+        checkpoint_dir, steps_per_epoch, recipe_label, seconds
+    )
     if initial_epoch < epochs:
         learner.fit(
             data,
@@ -131,7 +152,7 @@ def preset_metadata(recipe_name, preset_name, state, evaluation=None):
         "shots": shots,
         "transductive": recipe["transductive"],
         "paper_accuracy": recipe["paper"][(ways, shots)],
-        "recipe": recipe_name,
+        "recipe": recipe_name if isinstance(recipe_name, str) else _recipe_record(recipe),
         "train_episodes": dict(recipe["train"]),
         "train_steps": int(state["steps"]),
         "train_seconds": float(state["seconds"]),
@@ -147,3 +168,9 @@ def preset_metadata(recipe_name, preset_name, state, evaluation=None):
     if evaluation:
         metadata.update(evaluation)
     return metadata
+
+
+def _recipe_record(recipe):
+    """A recipe given as a dict, for the metadata: all of it but its paper accuracies, whose
+    tuple keys JSON cannot hold (the one that applies is recorded as `paper_accuracy`)."""
+    return {key: value for key, value in recipe.items() if key != "paper"}
