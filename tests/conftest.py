@@ -1,0 +1,151 @@
+"""Shared test helpers: tiny random episodes, tiny models and the Omniglot location.
+
+Everything here is small enough that the whole suite runs on two CPU cores in well under a
+few minutes; tests needing the Omniglot archives are marked `omniglot` and skipped without
+them.
+"""
+
+import os
+import pathlib
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import zoo  # noqa: E402
+from training.episodes import EpisodeSampler  # noqa: E402
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
+OMNIGLOT_ENV = "METAZOO_OMNIGLOT"
+IMAGE_SIZE = 8
+
+
+def omniglot_dir():
+    """`$METAZOO_OMNIGLOT`, else `../shared/data/omniglot` beside the repository, if it holds
+    the two archives (or their folders) and the Vinyals split files; otherwise None."""
+    from training.omniglot import OmniglotNotFoundError, find_omniglot
+
+    path = os.environ.get(OMNIGLOT_ENV) or str(REPO_ROOT.parent / "shared" / "data" / "omniglot")
+    try:
+        find_omniglot(path)
+    except OmniglotNotFoundError:
+        return None
+    splits = pathlib.Path(path) / "splits" / "vinyals"
+    if not all((splits / f"{split}.txt").is_file() for split in ("trainval", "test")):
+        return None
+    return path
+
+
+def pytest_collection_modifyitems(config, items):
+    if omniglot_dir() is not None:
+        return
+    skip = pytest.mark.skip(
+        reason=f"no Omniglot: set ${OMNIGLOT_ENV} or put it in ../shared/data/omniglot"
+    )
+    for item in items:
+        if "omniglot" in item.keywords:
+            item.add_marker(skip)
+
+
+def random_episode(ways=3, shots=2, queries=2, size=IMAGE_SIZE, seed=0, dtype="float32"):
+    """A raw-image episode of random pixels (0..255) and its query labels.
+
+    Returns:
+        `(episode, query_labels)`: `episode` holds `support_images` `[ways*shots, size, size,
+        1]`, `support_labels` (class-major, 0..ways-1) and `query_images`.
+    """
+    rng = np.random.default_rng(seed)
+    episode = {
+        "support_images": rng.uniform(0, 255, (ways * shots, size, size, 1)).astype(dtype),
+        "support_labels": np.repeat(np.arange(ways), shots).astype("int32"),
+        "query_images": rng.uniform(0, 255, (ways * queries, size, size, 1)).astype(dtype),
+    }
+    return episode, np.repeat(np.arange(ways), queries).astype("int32")
+
+
+def random_sampler(ways=3, shots=1, queries=2, classes=10, examples=6, size=IMAGE_SIZE, seed=0):
+    """An `EpisodeSampler` over `classes` classes of random images, no Omniglot needed."""
+    rng = np.random.default_rng(1000 + seed)
+    images = rng.uniform(0, 255, (classes, examples, size, size)).astype("float32")
+    rows = np.arange(classes, dtype="int32")
+    return EpisodeSampler(images, rows, np.zeros_like(rows), ways, shots, queries, seed)
+
+
+def tiny_protonet(**kwargs):
+    """A built Prototypical Network with 8 filters, 2 blocks, 8x8 inputs."""
+    options = {"filters": 8, "blocks": 2, "image_size": IMAGE_SIZE, **kwargs}
+    return zoo.PrototypicalNetwork(**options).build_for_episode(3, 2)
+
+
+def tiny_maml(**kwargs):
+    """A built 3-way MAML with 8 filters, 2 blocks, 8x8 inputs."""
+    options = {"ways": 3, "filters": 8, "blocks": 2, "image_size": IMAGE_SIZE, **kwargs}
+    return zoo.MAML(**options).build_for_episode(options["ways"], 2)
+
+
+def weights_of(model):
+    """Copies of all of a model's weights, as numpy arrays."""
+    return [np.array(weight) for weight in model.get_weights()]
+
+
+def assert_weights_equal(before, after):
+    assert len(before) == len(after)
+    for old, new in zip(before, after, strict=True):
+        np.testing.assert_array_equal(old, new)
+
+
+def any_weight_changed(before, after):
+    return any(not np.array_equal(old, new) for old, new in zip(before, after, strict=True))
+
+
+@pytest.fixture
+def episode():
+    """A 3-way 2-shot episode with 2 queries per class, 8x8 random pixels, and query labels."""
+    return random_episode()
+
+
+@pytest.fixture
+def protonet():
+    keras.utils.set_random_seed(0)
+    return tiny_protonet()
+
+
+@pytest.fixture
+def maml():
+    keras.utils.set_random_seed(0)
+    return tiny_maml()
+
+
+@pytest.fixture
+def float64():
+    """Makes new layers float64 for the duration of a test.
+
+    Both settings are needed: Keras fixes its global dtype policy from `floatx` the first
+    time a layer asks for it, after which `set_floatx` alone no longer changes new layers.
+    """
+    floatx, policy = keras.config.floatx(), keras.config.dtype_policy()
+    keras.config.set_floatx("float64")
+    keras.config.set_dtype_policy("float64")
+    try:
+        yield
+    finally:
+        keras.config.set_floatx(floatx)
+        keras.config.set_dtype_policy(policy)
+
+
+@pytest.fixture(scope="session")
+def omniglot_path():
+    path = omniglot_dir()
+    if path is None:
+        pytest.skip(f"no Omniglot: set ${OMNIGLOT_ENV} or put it in ../shared/data/omniglot")
+    return path
+
+
+@pytest.fixture(scope="session")
+def omniglot(omniglot_path):
+    """Omniglot at 28x28 (decoded once, then read from the cache)."""
+    from training.omniglot import load_omniglot
+
+    return load_omniglot(omniglot_path, 28)

@@ -1,0 +1,94 @@
+"""Prototypical Network: logits by hand, the adapted classifier, fine-tuning it."""
+
+import keras
+import numpy as np
+import pytest
+from conftest import any_weight_changed, assert_weights_equal, random_episode, weights_of
+
+import zoo
+
+
+def numpy_preprocess(images, size):
+    """Area resize by an integer factor (block means), scale to [0, 1], invert."""
+    images = np.asarray(images, "float64")
+    factor = images.shape[1] // size
+    blocks = images.reshape(len(images), size, factor, size, factor, 1).mean(axis=(2, 4))
+    return (1.0 - blocks / 255.0).astype("float32")
+
+
+def hand_logits(learner, episode, training):
+    """Embed with the backbone, average each class, negative squared Euclidean distances."""
+    size = learner.image_size
+    support = numpy_preprocess(episode["support_images"], size)
+    queries = numpy_preprocess(episode["query_images"], size)
+    both = np.concatenate([support, queries])
+    embeddings = np.asarray(learner.backbone(both, training=training), "float64")
+    support_embeddings, query_embeddings = embeddings[: len(support)], embeddings[len(support) :]
+    labels = np.asarray(episode["support_labels"])
+    prototypes = np.stack(
+        [support_embeddings[labels == k].mean(axis=0) for k in range(labels.max() + 1)]
+    )
+    differences = query_embeddings[:, None, :] - prototypes[None, :, :]
+    return -(differences**2).sum(axis=-1)
+
+
+@pytest.fixture
+def uneven_episode():
+    """16x16 raw images (resized to 8x8), classes shuffled and with 1, 2 and 3 shots."""
+    episode, labels = random_episode(ways=3, shots=3, queries=2, size=16, seed=3)
+    keep = np.array([5, 0, 7, 3, 8, 6])  # labels 1, 0, 2, 1, 2, 2
+    episode["support_images"] = episode["support_images"][keep]
+    episode["support_labels"] = episode["support_labels"][keep]
+    assert sorted(episode["support_labels"].tolist()) == [0, 1, 1, 2, 2, 2]
+    return episode, labels
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_logits_match_a_hand_computation(protonet, uneven_episode, training):
+    episode, _ = uneven_episode
+    expected = hand_logits(protonet, episode, training)
+    logits = np.asarray(protonet(episode, training=training))
+    assert logits.shape == (6, 3)
+    np.testing.assert_allclose(logits, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+    assert np.abs(expected).max() > 1e-2
+
+
+def test_a_meta_batch_gives_each_task_its_own_logits(protonet):
+    tasks = [random_episode(seed=seed)[0] for seed in range(3)]
+    batch = {key: np.stack([task[key] for task in tasks]) for key in tasks[0]}
+    logits = np.asarray(protonet(batch))
+    assert logits.shape == (3, 6, 3)
+    for index, task in enumerate(tasks):
+        np.testing.assert_allclose(logits[index], protonet(task), rtol=1e-5, atol=1e-5)
+
+
+def test_adapt_returns_a_classifier_equal_to_the_learner(protonet, uneven_episode):
+    episode, _ = uneven_episode
+    classifier = protonet.adapt(episode["support_images"], episode["support_labels"])
+    assert isinstance(classifier, keras.Model)
+    assert not isinstance(classifier, zoo.MetaLearner)
+    probabilities = np.asarray(classifier(episode["query_images"]))
+    assert probabilities.shape == (6, 3)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
+    expected = keras.ops.convert_to_numpy(keras.ops.softmax(protonet(episode, training=False)))
+    np.testing.assert_allclose(probabilities, expected, rtol=1e-4, atol=1e-6)
+    # Not transductive: one query at a time gives the same probabilities.
+    single = np.asarray(classifier(episode["query_images"][:1]))
+    np.testing.assert_allclose(single, probabilities[:1], rtol=1e-4, atol=1e-6)
+
+
+def test_fine_tuning_the_classifier_leaves_the_learner_alone(protonet, episode):
+    episode, labels = episode
+    learner_weights = weights_of(protonet)
+    classifier = protonet.adapt(episode["support_images"], episode["support_labels"])
+    before = weights_of(classifier)
+    prototypes = classifier.get_layer("prototypes").get_weights()[0]
+    classifier.compile(optimizer=keras.optimizers.SGD(0.05), loss="sparse_categorical_crossentropy")
+    history = classifier.fit(
+        episode["support_images"], episode["support_labels"], epochs=3, batch_size=6, verbose=0
+    )
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert any_weight_changed(before, weights_of(classifier))
+    assert prototypes.shape == (3, 32)
+    assert not np.array_equal(prototypes, classifier.get_layer("prototypes").get_weights()[0])
+    assert_weights_equal(learner_weights, weights_of(protonet))

@@ -1,0 +1,162 @@
+"""Resumable meta-training, preset folders and evaluation, on synthetic episodes."""
+
+import hashlib
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+from conftest import random_episode, random_sampler
+
+import zoo
+from training import checkpoints, evaluate, train
+from zoo.presets import CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE
+
+SPE = 2  # steps per epoch
+SIZE = 8
+
+
+def tiny_recipe(algorithm="PrototypicalNetwork", tasks_per_batch=None):
+    """A recipe with the keys of `training.recipes.RECIPES`, for tiny 5-way models."""
+    if algorithm == "PrototypicalNetwork":
+        model = {"filters": 8, "blocks": 2, "image_size": SIZE}
+    else:
+        model = {"ways": 5, "filters": 8, "blocks": 2, "image_size": SIZE, "eval_inner_steps": 2}
+    return {
+        "algorithm": algorithm,
+        "model": model,
+        "train": {"ways": 5, "shots": 1, "queries": 2, "tasks_per_batch": tasks_per_batch},
+        "optimizer": {"learning_rate": 1e-2, "halve_every": 3},
+        "steps": 3 * SPE,
+        "presets": {"tiny_5way_1shot": (5, 1)},
+        "paper": {(5, 1): 99.0},
+        "transductive": algorithm == "MAML",
+        "notes": "A test recipe.",
+    }
+
+
+def sampler_for(recipe):
+    settings = recipe["train"]
+    return random_sampler(
+        settings["ways"], settings["shots"], settings["queries"], classes=12, seed=0
+    )
+
+
+class EpochRecorder(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+
+def run(recipe, directory, steps, callbacks=()):
+    return train.train(
+        recipe,
+        str(directory),
+        steps=steps,
+        steps_per_epoch=SPE,
+        verbose=0,
+        callbacks=callbacks,
+        sampler=sampler_for(recipe),
+    )
+
+
+RECIPES = {
+    "protonet": tiny_recipe("PrototypicalNetwork"),
+    "maml_meta_batch": tiny_recipe("MAML", tasks_per_batch=2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_training_resumes_where_it_stopped(name, tmp_path):
+    recipe = RECIPES[name]
+    keras.utils.set_random_seed(0)
+    learner, state = run(recipe, tmp_path / "run", steps=2 * SPE)
+    assert state["epoch"] == 2 and state["steps"] == 2 * SPE
+    assert checkpoints.read_state(str(tmp_path / "run"))["epoch"] == 2
+    assert int(learner.optimizer.iterations) == 2 * SPE
+
+    recorder = EpochRecorder()
+    resumed, state = run(recipe, tmp_path / "run", steps=3 * SPE, callbacks=[recorder])
+    assert recorder.epochs == [2]  # one more epoch, not three from scratch
+    assert state["epoch"] == 3 and state["steps"] == 3 * SPE
+    assert checkpoints.read_state(str(tmp_path / "run"))["epoch"] == 3
+    assert int(resumed.optimizer.iterations) == 3 * SPE
+    assert state["seconds"] > 0
+
+    # Resuming gives what one uninterrupted run gives: same weights, optimizer state, episodes.
+    keras.utils.set_random_seed(0)
+    straight, _ = run(recipe, tmp_path / "straight", steps=3 * SPE)
+    for a, b in zip(resumed.get_weights(), straight.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for a, b in zip(resumed.optimizer.variables, straight.optimizer.variables, strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+
+    # A finished run asked for no more steps does nothing.
+    again, state = run(recipe, tmp_path / "run", steps=3 * SPE)
+    assert state["epoch"] == 3 and int(again.optimizer.iterations) == 3 * SPE
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    recipe = tiny_recipe()
+    keras.utils.set_random_seed(0)
+    learner, state = run(recipe, tmp_path_factory.mktemp("trained"), steps=SPE)
+    return recipe, learner, state
+
+
+def test_write_preset_writes_a_loadable_verified_folder(trained, tmp_path):
+    recipe, learner, state = trained
+    metadata = train.preset_metadata(recipe, "tiny_5way_1shot", state, {"accuracy": 50.0})
+    folder = str(tmp_path / "presets" / "tiny_5way_1shot")
+    assert train.write_preset(learner, folder, metadata) == folder
+    assert sorted(os.listdir(folder)) == sorted([CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE])
+    assert os.listdir(os.path.dirname(folder)) == ["tiny_5way_1shot"]  # no staging left
+    with open(os.path.join(folder, METADATA_FILE)) as file:
+        written = json.load(file)
+    with open(os.path.join(folder, WEIGHTS_FILE), "rb") as file:
+        assert written["weights_sha256"] == hashlib.sha256(file.read()).hexdigest()
+    assert (written["ways"], written["shots"], written["train_steps"]) == (5, 1, SPE)
+    assert written["accuracy"] == 50.0
+    assert zoo.preset_metadata(folder) == written
+
+    loaded = zoo.load_preset(folder)
+    assert type(loaded) is type(learner)
+    assert loaded.preset_name == "tiny_5way_1shot"
+    episode, _ = random_episode(ways=5, shots=1, queries=2, seed=4)
+    np.testing.assert_allclose(loaded(episode), learner(episode), rtol=1e-6, atol=1e-6)
+
+    # Writing again replaces the folder as a whole.
+    train.write_preset(learner, folder, dict(metadata, accuracy=60.0))
+    assert zoo.preset_metadata(folder)["accuracy"] == 60.0
+    assert os.listdir(os.path.dirname(folder)) == ["tiny_5way_1shot"]
+
+
+@pytest.mark.parametrize("episodes, tasks_per_batch", [(5, 2), (4, 10)])
+def test_evaluate_reports_the_requested_episodes(trained, episodes, tasks_per_batch):
+    _, learner, _ = trained
+    sampler = random_sampler(ways=5, shots=1, queries=2, classes=12, seed=9)
+    result = evaluate.evaluate(
+        learner, sampler, episodes=episodes, tasks_per_batch=tasks_per_batch, verbose=0
+    )
+    assert result["episodes"] == episodes == len(result["accuracies"])
+    # Each accuracy is that of the learner on episode i of the sampler.
+    for index, accuracy in enumerate(result["accuracies"]):
+        episode, labels = sampler.episode(index)
+        predicted = np.argmax(np.asarray(learner(episode)), axis=-1)
+        assert accuracy == pytest.approx(np.mean(predicted == labels.numpy()))
+    mean, ci95 = evaluate.confidence_interval(result["accuracies"])
+    assert result["accuracy"] == pytest.approx(100 * np.mean(result["accuracies"]))
+    assert (result["accuracy"], result["ci95"]) == (mean, ci95)
+    assert 0.0 <= result["accuracy"] <= 100.0 and result["ci95"] >= 0.0
+
+
+def test_confidence_interval():
+    mean, ci95 = evaluate.confidence_interval([1.0, 0.0, 1.0, 1.0])
+    assert mean == pytest.approx(75.0)
+    assert ci95 == pytest.approx(1.96 * 50.0 / 2.0)
+    with pytest.raises(ValueError, match="at least two episodes"):
+        evaluate.confidence_interval([1.0])
