@@ -35,9 +35,9 @@ def test_examples_vary_within_a_class(glyphs):
 
 
 def test_examples_of_a_class_are_closer_than_examples_of_different_classes(glyphs):
-    from training.omniglot import _resize
+    from training.omniglot import resize_images
 
-    small = _resize(glyphs, 28).reshape(12, 6, -1) / 255.0
+    small = resize_images(glyphs, 28).reshape(12, 6, -1) / 255.0
     distances = ((small[:, :, None, None] - small[None, None]) ** 2).sum(-1)
     same = np.eye(12, dtype=bool)[:, None, :, None] & ~np.eye(6, dtype=bool)[None, :, None, :]
     different = ~np.eye(12, dtype=bool)[:, None, :, None] & np.ones((1, 6, 1, 6), bool)

@@ -28,11 +28,12 @@ RECIPES = {
         "train": {"ways": 5, "shots": 1, "queries": 1, "tasks_per_batch": 32},
         "optimizer": {"learning_rate": 1e-3, "halve_every": None},
         "steps": 60000,
-        "presets": {"maml_omniglot_5way_1shot": (5, 1)},
-        "paper": {(5, 1): 98.7},
+        "presets": {"maml_omniglot_5way_1shot": (5, 1), "maml_omniglot_5way_5shot": (5, 5)},
+        "paper": {(5, 1): 98.7, (5, 5): 99.9},
         "transductive": True,
         "notes": "Finn et al.: meta-batch 32, 1 inner step of 0.4, Adam 1e-3, as many queries "
-        "as shots in training; 3 inner steps at test.",
+        "as shots in training; 3 inner steps at test. One network, meta-trained on 5-way "
+        "1-shot tasks, serves 5-way 1-shot and 5-way 5-shot until the 5-shot recipe has run.",
     },
     "maml_omniglot_5way_5shot": {
         "algorithm": "MAML",
@@ -41,6 +42,7 @@ RECIPES = {
         "optimizer": {"learning_rate": 1e-3, "halve_every": None},
         "steps": 60000,
         "presets": {"maml_omniglot_5way_5shot": (5, 5)},
+        "init_from": "maml_omniglot_5way_1shot",
         "paper": {(5, 5): 99.9},
         "transductive": True,
         "notes": "Finn et al.: meta-batch 32, 1 inner step of 0.4, Adam 1e-3, as many queries "

@@ -32,7 +32,8 @@ def train(
         steps: total meta-updates (default: the recipe's).
         steps_per_epoch: meta-updates between checkpoints (default: the resumed run's, else
             100). A resumed run must keep its value.
-        init_from: a preset name or folder whose weights start a fresh run.
+        init_from: a preset name or folder whose weights start a fresh run (default: the
+            recipe's `init_from`, if any).
         seed: episode seed; episode `i` of a run is the same on resume.
         verbose: Keras' verbosity.
         callbacks: more Keras callbacks.
@@ -71,6 +72,7 @@ def train(
     else:
         learner = recipes.build_learner(recipe)
         learner.build_for_episode(settings["ways"], settings["shots"])
+        init_from = init_from or recipe.get("init_from")
         if init_from:
             from zoo.presets import load_preset
 
@@ -167,6 +169,7 @@ def preset_metadata(recipe_name, preset_name, state, evaluation=None):
     }
     if evaluation:
         metadata.update(evaluation)
+        metadata["meets_paper"] = bool(evaluation["accuracy"] >= metadata["paper_accuracy"])
     return metadata
 
 
