@@ -10,18 +10,17 @@ import os
 import tempfile
 import time
 
-import numpy as np
-
-from metazoo.cli import (
-    DEMO_PRESETS,
+from metazoo.common import (
     CommandError,
     PresetMissingError,
     format_accuracy,
     load_preset,
+    one_line,
     paper_accuracy,
     say,
 )
 
+DEMO_PRESETS = ("protonet_omniglot_5way_1shot", "maml_omniglot_5way_1shot")
 WAYS = 5
 TOLERANCE = 1e-4
 
@@ -72,7 +71,7 @@ def load_presets(names):
             say(f"skipping {name}: {error}")
             continue
         except (CommandError, PresetError) as error:
-            say(f"skipping {name}: {' '.join(str(error).split())}")
+            say(f"skipping {name}: {one_line(error)}")
             continue
         label = metadata.get("preset") or os.path.basename(os.path.normpath(name))
         if learner.fixed_ways not in (None, WAYS):
@@ -137,6 +136,8 @@ def run_demo(args):
 
 def run_task(label, learner, shots, task, out, no_export, steps):
     """Adapts one preset to one task, scores it, exports and compares; returns the table row."""
+    import numpy as np
+
     name = f"5-way {shots}-shot"
     started = time.time()
     classifier = learner.adapt(task["support_images"], task["support_labels"])
@@ -172,7 +173,7 @@ def run_task(label, learner, shots, task, out, no_export, steps):
         except export.ExportError as error:
             failed += 1
             row[key] = "FAILED"
-            steps(f"{label}, {name}: {kind} export FAILED: {' '.join(str(error).split())}")
+            steps(f"{label}, {name}: {kind} export FAILED: {one_line(error)}")
             continue
         difference = float(np.max(np.abs(reader(result.path, queries) - probabilities)))
         ok = difference <= TOLERANCE

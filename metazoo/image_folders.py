@@ -65,6 +65,15 @@ def _image_files(folder):
     )
 
 
+def _subfolders(folder):
+    """The names of a folder's subfolders, sorted; hidden ones (`.name`) are left out."""
+    return sorted(
+        name
+        for name in os.listdir(folder)
+        if os.path.isdir(os.path.join(folder, name)) and not name.startswith(".")
+    )
+
+
 def read_support_folder(folder):
     """Reads a support set: one subfolder per class, holding that class's images.
 
@@ -83,11 +92,7 @@ def read_support_folder(folder):
     """
     if not os.path.isdir(folder):
         raise ImageFolderError(f"support folder {folder} does not exist")
-    names = sorted(
-        name
-        for name in os.listdir(folder)
-        if os.path.isdir(os.path.join(folder, name)) and not name.startswith(".")
-    )
+    names = _subfolders(folder)
     if not names:
         raise ImageFolderError(
             f"support folder {folder} has no class subfolders: expected "
@@ -132,12 +137,10 @@ def read_queries(paths, class_names, size):
             for file in _image_files(path):
                 files.append(file)
                 labels.append(-1)
-            for name in sorted(os.listdir(path)):
-                sub = os.path.join(path, name)
-                if os.path.isdir(sub) and not name.startswith("."):
-                    for file in _image_files(sub):
-                        files.append(file)
-                        labels.append(index.get(name, -1))
+            for name in _subfolders(path):
+                for file in _image_files(os.path.join(path, name)):
+                    files.append(file)
+                    labels.append(index.get(name, -1))
         elif is_image(path):
             files.append(path)
             labels.append(-1)

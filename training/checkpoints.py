@@ -6,6 +6,8 @@ import time
 
 import keras
 
+from training.files import atomic_path, write_json_atomically
+
 MODEL_FILE = "checkpoint.keras"
 STATE_FILE = "state.json"
 
@@ -56,9 +58,8 @@ class ResumableCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.seconds += time.time() - self._started
-        model_path = os.path.join(self.directory, MODEL_FILE)
-        self.model.save(model_path + ".tmp.keras")
-        os.replace(model_path + ".tmp.keras", model_path)
+        with atomic_path(os.path.join(self.directory, MODEL_FILE), ".tmp.keras") as partial:
+            self.model.save(partial)
         state = {
             "epoch": epoch + 1,
             "seconds": round(self.seconds, 1),
@@ -66,10 +67,7 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             "recipe": self.recipe,
             "logs": _floats(logs),
         }
-        state_path = os.path.join(self.directory, STATE_FILE)
-        with open(state_path + ".tmp", "w") as file:
-            json.dump(state, file)
-        os.replace(state_path + ".tmp", state_path)
+        write_json_atomically(os.path.join(self.directory, STATE_FILE), state)
 
 
 def _floats(logs):

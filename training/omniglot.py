@@ -7,6 +7,8 @@ import zipfile
 
 import numpy as np
 
+from training.files import atomic_path
+
 ARCHIVES = ("images_background", "images_evaluation")
 DRAWERS = 20
 RAW_SIZE = 105
@@ -161,9 +163,8 @@ def load_omniglot(path, image_size=28, cache=True):
     resized = resize_images(raw, image_size)
     if cache:
         os.makedirs(cache_directory(), exist_ok=True)
-        partial = cache_file + f".{os.getpid()}.tmp.npz"
-        np.savez(partial, images=resized, characters=np.asarray(characters))
-        os.replace(partial, cache_file)
+        with atomic_path(cache_file, ".tmp.npz") as partial:
+            np.savez(partial, images=resized, characters=np.asarray(characters))
     return Omniglot(resized, characters)
 
 

@@ -1,0 +1,1 @@
+"""The subcommands of `metazoo`, one module each (`demo` is `metazoo.demo`)."""

@@ -1,0 +1,61 @@
+"""`metazoo eval`: a preset's accuracy on the Omniglot test split, optionally recorded."""
+
+import os
+import sys
+
+from metazoo.common import (
+    CommandError,
+    check_ways,
+    evaluation_metadata,
+    load_preset,
+    omniglot_folder,
+    paper_accuracy,
+    say,
+)
+
+
+def command_eval(args):
+    from training.evaluate import evaluate
+    from training.files import write_json_atomically
+    from training.omniglot import DRAWERS
+    from training.protocols import omniglot_sampler
+    from zoo.presets import METADATA_FILE
+
+    learner, metadata, directory = load_preset(args.preset)
+    ways = args.ways or int(metadata["ways"])
+    shots = args.shots or int(metadata["shots"])
+    own = (ways, shots) == (int(metadata["ways"]), int(metadata["shots"]))
+    check_ways(learner, ways, "--ways")
+    if args.write and not own:
+        raise CommandError(
+            f"--write records the preset's own setting ({metadata['ways']}-way "
+            f"{metadata['shots']}-shot); drop --ways/--shots or --write"
+        )
+    if args.episodes < 2:
+        raise CommandError(f"--episodes must be at least 2, got {args.episodes}")
+    if min(ways, shots, args.queries) < 1 or shots + args.queries > DRAWERS:
+        raise CommandError(
+            f"--shots {shots} + --queries {args.queries} must be positive and at most the "
+            f"{DRAWERS} examples of an Omniglot class"
+        )
+    data_dir = omniglot_folder(args.data)
+    sampler = omniglot_sampler(
+        data_dir, "test", ways, shots, args.queries, args.seed, learner.image_size
+    )
+    result = evaluate(learner, sampler, args.episodes, verbose=int(sys.stdout.isatty()))
+    name = metadata.get("preset", args.preset)
+    paper = paper_accuracy(name, metadata, None if own else (ways, shots))
+    paper = f" (paper {paper}%)" if paper is not None else ""
+    # MAML normalizes with the query batch's statistics, as in the paper: say so.
+    transductive = " [transductive]" if metadata.get("transductive") else ""
+    say(
+        f"{name}: {ways}-way {shots}-shot, Omniglot test split, {result['episodes']} episodes "
+        f"of {args.queries} queries per class (seed {args.seed}): "
+        f"{result['accuracy']:.2f} ± {result['ci95']:.2f}%{paper}{transductive}"
+    )
+    if args.write:
+        path = os.path.join(directory, METADATA_FILE)
+        metadata.update(evaluation_metadata(result, args.queries, args.seed))
+        write_json_atomically(path, metadata)
+        say(f"recorded in {path}")
+    return 0

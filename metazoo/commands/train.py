@@ -1,0 +1,103 @@
+"""`metazoo train`: meta-train a recipe on Omniglot, resumably, then evaluate and write presets."""
+
+import os
+import sys
+
+from metazoo.common import (
+    CommandError,
+    evaluation_metadata,
+    format_accuracy,
+    load_preset,
+    omniglot_folder,
+    say,
+)
+
+
+def command_train(args):
+    from training import checkpoints, recipes
+
+    if args.recipe not in recipes.RECIPES:
+        raise CommandError(
+            f"unknown recipe {args.recipe!r}; recipes are {', '.join(sorted(recipes.RECIPES))}"
+        )
+    recipe = recipes.RECIPES[args.recipe]
+    data_dir = omniglot_folder(args.data)
+    out = os.path.abspath(args.out)
+    checkpoint = args.checkpoint or os.path.join(os.path.dirname(out), ".checkpoints", args.recipe)
+    steps = recipe["steps"] if args.steps is None else args.steps
+    if steps < 1 or (args.steps_per_epoch is not None and args.steps_per_epoch < 1):
+        raise CommandError("--steps and --steps-per-epoch must be at least 1")
+    if args.eval_episodes == 1 or args.eval_episodes < 0:
+        raise CommandError("--eval-episodes must be 0 (no evaluation) or at least 2")
+    state = checkpoints.read_state(checkpoint)
+    if state and state.get("recipe") not in (None, args.recipe):
+        raise CommandError(
+            f"checkpoint folder {checkpoint} holds a run of recipe {state['recipe']}, not "
+            f"{args.recipe}; pass another --checkpoint"
+        )
+    if state and args.steps_per_epoch and args.steps_per_epoch != state["steps_per_epoch"]:
+        raise CommandError(
+            f"the run in {checkpoint} has {state['steps_per_epoch']} steps per epoch; resume "
+            f"it with --steps-per-epoch {state['steps_per_epoch']}"
+        )
+    steps_per_epoch = state["steps_per_epoch"] if state else min(args.steps_per_epoch or 100, steps)
+    if steps % steps_per_epoch:
+        steps -= steps % steps_per_epoch
+        say(f"note: training {steps} steps, a whole number of epochs of {steps_per_epoch} steps")
+    if state:
+        say(
+            f"resuming {args.recipe} from {checkpoint}: {state['epoch'] * steps_per_epoch} of "
+            f"{steps} steps done"
+        )
+        if args.init_from:
+            say("(--init-from is ignored when resuming)")
+    else:
+        say(f"training {args.recipe} for {steps} steps; checkpoints in {checkpoint}")
+        if args.init_from:
+            load_preset(args.init_from)  # fail now, with a clear message, if it is unusable
+    state = train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoch)
+    say(f"trained {state['steps']} steps in {state['seconds']:.0f} s; presets are in {out}")
+    return 0
+
+
+def train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoch):
+    """Runs `training.train.train`, then evaluates and writes each preset of the recipe.
+
+    Returns:
+        The training state `{"epoch", "seconds", "steps"}`.
+    """
+    import warnings
+
+    from training import train
+    from training.evaluate import evaluate
+    from training.protocols import omniglot_sampler
+
+    verbose = 1 if sys.stdout.isatty() else 2
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*shuffle=True.*")
+        learner, state = train.train(
+            args.recipe,
+            checkpoint,
+            data_dir=data_dir,
+            steps=steps,
+            steps_per_epoch=steps_per_epoch,
+            init_from=args.init_from,
+            verbose=verbose,
+        )
+    for preset, (ways, shots) in recipe["presets"].items():
+        evaluation = None
+        if args.eval_episodes:
+            say(f"evaluating {preset} on {args.eval_episodes} test episodes")
+            sampler = omniglot_sampler(
+                data_dir, "test", ways, shots, args.queries, args.seed, learner.image_size
+            )
+            result = evaluate(learner, sampler, args.eval_episodes, verbose=int(verbose == 1))
+            evaluation = evaluation_metadata(result, args.queries, args.seed)
+        metadata = train.preset_metadata(args.recipe, preset, state, evaluation)
+        folder = train.write_preset(
+            learner, os.path.join(os.path.abspath(args.out), preset), metadata
+        )
+        measured = format_accuracy(metadata) or "not measured"
+        paper = metadata["paper_accuracy"]
+        say(f"wrote {folder}: {ways}-way {shots}-shot {measured} (paper {paper}%)")
+    return state
