@@ -54,3 +54,24 @@ def test_preset_accuracy_matches_metadata(name, omniglot_path):
     )
     result = evaluate(learner, sampler, episodes=200, verbose=0)
     assert abs(result["accuracy"] - metadata["accuracy"]) <= 1.5, (name, result["accuracy"])
+
+
+@pytest.mark.parametrize("name", ["protonet_omniglot_5way_1shot", "maml_omniglot_5way_1shot"])
+def test_preset_adapts_and_continues_meta_training(name):
+    import numpy as np
+    import tensorflow as tf
+
+    from conftest import any_weight_changed, random_episode, weights_of
+
+    learner = zoo.load_preset(name)
+    episode, labels = random_episode(ways=5, shots=1, queries=2, size=105)
+    probabilities = learner.adapt(episode["support_images"], episode["support_labels"]).predict(
+        episode["query_images"], verbose=0
+    )
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    before = weights_of(learner)
+    batch = {key: value[None] for key, value in episode.items()}
+    data = tf.data.Dataset.from_tensors((batch, labels[None])).repeat()
+    history = learner.fit(data, steps_per_epoch=1, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert any_weight_changed(before, weights_of(learner))
