@@ -60,7 +60,6 @@ def test_preset_accuracy_matches_metadata(name, omniglot_path):
 def test_preset_adapts_and_continues_meta_training(name):
     import numpy as np
     import tensorflow as tf
-
     from conftest import any_weight_changed, random_episode, weights_of
 
     learner = zoo.load_preset(name)
