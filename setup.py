@@ -33,6 +33,12 @@ setup(
         "numpy>=1.26,<3",
         "pillow>=10.1,<14",
     ],
-    extras_require={"test": ["pytest>=8,<10", "ruff>=0.6"]},
+    extras_require={
+        "test": ["pytest>=8,<10", "ruff>=0.6"],
+        # `python -m benchmarks` compares with PyTorch when it is installed. learn2learn is
+        # not listed: its 0.2.0 sdist does not build on Python 3.11 and its requirements pull
+        # a CUDA torch and torchvision; see benchmarks/torch_maml.py.
+        "bench": ["torch>=2.13,<2.14"],
+    },
     entry_points={"console_scripts": ["metazoo=metazoo.cli:main"]},
 )

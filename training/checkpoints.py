@@ -29,6 +29,8 @@ def read_state(directory):
 
 def load_checkpoint(directory):
     """The compiled learner saved in `directory`, optimizer state included."""
+    import zoo  # noqa: F401  (registers the model classes with Keras)
+
     return keras.saving.load_model(os.path.join(directory, MODEL_FILE))
 
 
