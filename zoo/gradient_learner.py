@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from zoo.meta_learner import EPISODE_KEYS, MetaLearner
+from zoo.meta_learner import MetaLearner
 
 
 def cross_entropy(labels, logits):
@@ -95,53 +95,6 @@ class GradientLearner(MetaLearner):
         return [network]
 
     # -- meta-training ---------------------------------------------------------------------------
-    def train_step(self, data):
-        """Keras' train step, with the loss of a meta-batch taken task by task.
-
-        Keras computes the compiled loss on `call`'s output, the logits of all T tasks stacked
-        into one `[T, Q, N]` tensor, so every task's backward pass waits for all T forward
-        passes and the activations and inner-gradient graphs of all tasks are alive at once.
-        Here each task's loss is taken on its own logits and the losses are averaged: for a
-        mean-reduced loss (the default cross-entropy) with Q queries in every task this is the
-        mean over all T * Q queries, the same loss and the same meta-gradient, but each task's
-        backward pass can run, and free its memory, as soon as its forward pass ends (a
-        second-order 4-task step: 2.5x less peak memory; 32 tasks: 10% faster, as fast as a
-        hand-written graph; see `benchmarks/`). Anything else (one episode, sample weights,
-        other losses, several replicas) goes through Keras' train step unchanged.
-        """
-        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        if not self._loss_per_task(x, sample_weight):
-            return super().train_step(data)
-        support_images, support_labels, query_images = (x[key] for key in EPISODE_KEYS)
-        tasks = support_images.shape[0]
-        with tf.GradientTape() as tape:
-            logits = [
-                self._task_call(support_images[t], support_labels[t], query_images[t], True)
-                for t in range(tasks)
-            ]
-            losses = [self.compute_loss(x, y[t], logits[t], training=True) for t in range(tasks)]
-            loss = tf.add_n(losses) / tasks
-            scaled_loss = self.optimizer.scale_loss(loss)
-        gradients = tape.gradient(scaled_loss, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(gradients, self.trainable_weights, strict=True))
-        for metric in self.metrics:
-            if metric.name == "loss":
-                metric.update_state(loss, sample_weight=tasks)
-        return self.compute_metrics(x, y, ops.stack(logits), sample_weight=None)
-
-    def _loss_per_task(self, x, sample_weight):
-        """Whether `train_step` may average per-task losses (see there)."""
-        if not isinstance(x, dict) or any(key not in x for key in EPISODE_KEYS):
-            return False
-        shape = x["support_images"].shape
-        return (
-            len(shape) == 5
-            and shape[0] is not None
-            and sample_weight is None
-            and getattr(getattr(self, "loss", None), "reduction", None) == "sum_over_batch_size"
-            and tf.distribute.get_strategy().num_replicas_in_sync == 1
-        )
-
     def get_config(self):
         config = super().get_config()
         config.update(

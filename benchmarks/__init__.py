@@ -1,0 +1,1 @@
+"""Benchmarks of the metazoo meta-learners: `python -m benchmarks --help`."""

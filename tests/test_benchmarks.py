@@ -1,0 +1,140 @@
+"""The benchmark's hand-written MAML graph computes what `zoo.MAML`'s train step computes.
+
+Same weights, same raw images: the hand-written graph's meta-gradient equals the gradient that
+Keras' `train_step` hands to the optimizer (second and first order), and one Adam meta-step of
+each lands on the same weights. So the throughput benchmark times the same computation.
+"""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import random_episode
+
+import zoo
+from benchmarks import handwritten_maml, synthetic, tables
+
+WAYS, SHOTS, QUERIES, TASKS, SIZE = 3, 1, 2, 2, 8
+
+
+class RecordGradients(keras.optimizers.Optimizer):
+    """An "optimizer" that writes each gradient into its variable, to read train_step's."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        variable.assign(gradient)
+
+
+def meta_batch():
+    episodes = [random_episode(WAYS, SHOTS, QUERIES, SIZE, seed=task) for task in range(TASKS)]
+    stacked = {key: np.stack([e[key] for e, _ in episodes]) for key in episodes[0][0]}
+    return stacked, np.stack([labels for _, labels in episodes])
+
+
+def tiny_maml(first_order, optimizer):
+    keras.utils.set_random_seed(3)
+    learner = zoo.MAML(
+        ways=WAYS, filters=4, blocks=2, image_size=SIZE, first_order=first_order
+    ).build_for_episode(WAYS, SHOTS, QUERIES)
+    learner.compile(optimizer=optimizer)
+    return learner
+
+
+def handwritten_arguments(episode, labels):
+    return [
+        tf.constant(episode["support_images"]),
+        tf.constant(episode["support_labels"]),
+        tf.constant(episode["query_images"]),
+        tf.constant(labels),
+    ]
+
+
+@pytest.mark.parametrize("first_order", [False, True], ids=["second_order", "first_order"])
+def test_handwritten_meta_gradient_equals_train_step_gradient(first_order):
+    episode, labels = meta_batch()
+    learner = tiny_maml(first_order, RecordGradients(learning_rate=1.0))
+    weights = [v.numpy() for v in learner.network.trainable_variables]
+    reference = handwritten_maml.HandwrittenMAML(weights, first_order=first_order)
+    loss, expected = reference.meta_gradients(*handwritten_arguments(episode, labels))
+
+    logs = learner.train_on_batch(episode, labels, return_dict=True)
+    ours = [v.numpy() for v in learner.network.trainable_variables]
+
+    assert np.isclose(logs["loss"], float(loss), rtol=1e-5)
+    assert len(ours) == len(expected)
+    # Convolution biases feed batch normalization, which cancels them: their exact gradient is
+    # 0 and both sides hold only rounding noise, so the tolerance is relative to the largest
+    # gradient of all.
+    scale = max(np.abs(g.numpy()).max() for g in expected)
+    for mine, theirs in zip(ours, expected, strict=True):
+        np.testing.assert_allclose(mine, theirs.numpy(), rtol=1e-4, atol=1e-5 * scale)
+
+
+def test_per_task_loss_train_step_equals_keras_train_step():
+    """`GradientLearner.train_step` averages per-task losses; Keras' takes one over all tasks.
+
+    A loss given as a plain function has no `reduction` attribute, so it goes through Keras'
+    train step.
+    """
+
+    def plain_cross_entropy(y_true, y_pred):
+        return keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True)
+
+    episode, labels = meta_batch()
+    results = []
+    for loss in (None, plain_cross_entropy):
+        learner = tiny_maml(False, RecordGradients(learning_rate=1.0))
+        learner.compile(optimizer=RecordGradients(learning_rate=1.0), loss=loss)
+        logs = learner.train_on_batch(episode, labels, return_dict=True)
+        results.append((logs, [v.numpy() for v in learner.network.trainable_variables]))
+    (per_task_logs, per_task), (keras_logs, stacked) = results
+    assert np.isclose(per_task_logs["loss"], keras_logs["loss"], rtol=1e-6)
+    assert np.isclose(per_task_logs["accuracy"], keras_logs["accuracy"])
+    scale = max(np.abs(g).max() for g in stacked)
+    for mine, theirs in zip(per_task, stacked, strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6 * scale)
+
+
+def test_first_and_second_order_meta_gradients_differ():
+    """The comparison above would be vacuous if the second-order terms were zero."""
+    episode, labels = meta_batch()
+    learner = tiny_maml(False, "adam")
+    weights = [v.numpy() for v in learner.network.trainable_variables]
+    arguments = handwritten_arguments(episode, labels)
+    _, second = handwritten_maml.HandwrittenMAML(weights).meta_gradients(*arguments)
+    _, first = handwritten_maml.HandwrittenMAML(weights, first_order=True).meta_gradients(
+        *arguments
+    )
+    scale = max(np.abs(g.numpy()).max() for g in second)
+    gap = max(np.abs(a.numpy() - b.numpy()).max() for a, b in zip(second, first, strict=True))
+    assert gap > 1e-2 * scale  # a thousand times the tolerance of the comparison above
+
+
+def test_handwritten_adam_step_matches_keras_adam():
+    episode, labels = meta_batch()
+    learner = tiny_maml(False, keras.optimizers.Adam(1e-3))
+    weights = [v.numpy() for v in learner.network.trainable_variables]
+    reference = handwritten_maml.HandwrittenMAML(weights)
+    arguments = handwritten_arguments(episode, labels)
+    for _ in range(2):
+        learner.train_on_batch(episode, labels)
+        reference.train_step(*arguments)
+    pairs = zip(learner.network.trainable_variables, reference.variables, strict=True)
+    for ours, theirs in pairs:
+        if "conv" in ours.path and "bias" in ours.path:
+            continue  # exact gradient 0 (batch norm follows): Adam scales rounding noise up
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_synthetic_meta_batch_shapes():
+    episode, labels = synthetic.meta_batch(4, 5, 1, 15, 28)
+    assert episode["support_images"].shape == (4, 5, 28, 28, 1)
+    assert episode["query_images"].shape == (4, 75, 28, 28, 1)
+    assert labels.shape == (4, 75)
+    assert episode["support_images"].max() <= 255 and episode["support_images"].min() >= 0
+
+
+def test_table_columns_are_aligned():
+    text = tables.format_table("T", ["name", "value"], [["a", "1.0"], ["longer", "12.5"]])
+    lines = text.splitlines()
+    assert lines[2].startswith("name") and set(lines[3]) <= {"-", " "}
+    assert len({len(line) for line in lines[2:6]}) == 1
