@@ -85,6 +85,20 @@ def tiny_maml(**kwargs):
     return zoo.MAML(**options).build_for_episode(options["ways"], 2)
 
 
+def assert_adapted_matches_learner(learner, episode, ways):
+    """`learner.adapt` gives a plain `keras.Model` whose probabilities are the softmax of the
+    learner's logits on the same episode; returns those probabilities."""
+    classifier = learner.adapt(episode["support_images"], episode["support_labels"])
+    assert isinstance(classifier, keras.Model)
+    assert not isinstance(classifier, zoo.MetaLearner)
+    probabilities = np.asarray(classifier(episode["query_images"]))
+    assert probabilities.shape == (len(episode["query_images"]), ways)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
+    expected = keras.ops.convert_to_numpy(keras.ops.softmax(learner(episode, training=False)))
+    np.testing.assert_allclose(probabilities, expected, rtol=1e-4, atol=1e-6)
+    return classifier, probabilities
+
+
 def weights_of(model):
     """Copies of all of a model's weights, as numpy arrays."""
     return [np.array(weight) for weight in model.get_weights()]

@@ -3,9 +3,14 @@
 import keras
 import numpy as np
 import tensorflow as tf
-from conftest import any_weight_changed, assert_weights_equal, tiny_maml, weights_of
+from conftest import (
+    any_weight_changed,
+    assert_adapted_matches_learner,
+    assert_weights_equal,
+    tiny_maml,
+    weights_of,
+)
 
-import zoo
 from zoo.gradient_learner import cross_entropy
 
 
@@ -48,14 +53,7 @@ def test_inner_loop_is_plain_sgd_on_the_support_set(episode):
 def test_adapt_gives_the_learner_probabilities_with_eval_inner_steps(episode):
     episode, _ = episode
     learner = tiny_maml(inner_steps=1, eval_inner_steps=3)
-    classifier = learner.adapt(episode["support_images"], episode["support_labels"])
-    assert isinstance(classifier, keras.Model)
-    assert not isinstance(classifier, zoo.MetaLearner)
-    probabilities = np.asarray(classifier(episode["query_images"]))
-    assert probabilities.shape == (6, 3)
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
-    expected = softmax(learner(episode, training=False))
-    np.testing.assert_allclose(probabilities, expected, rtol=1e-4, atol=1e-6)
+    classifier, probabilities = assert_adapted_matches_learner(learner, episode, ways=3)
     # Three steps, not the training's one: the adapted probabilities differ from one step's.
     one_step = sgd_adapted_probabilities(learner, episode, steps=1)
     assert np.abs(probabilities - one_step).max() > 1e-4

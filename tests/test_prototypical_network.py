@@ -3,9 +3,13 @@
 import keras
 import numpy as np
 import pytest
-from conftest import any_weight_changed, assert_weights_equal, random_episode, weights_of
-
-import zoo
+from conftest import (
+    any_weight_changed,
+    assert_adapted_matches_learner,
+    assert_weights_equal,
+    random_episode,
+    weights_of,
+)
 
 
 def numpy_preprocess(images, size):
@@ -64,14 +68,7 @@ def test_a_meta_batch_gives_each_task_its_own_logits(protonet):
 
 def test_adapt_returns_a_classifier_equal_to_the_learner(protonet, uneven_episode):
     episode, _ = uneven_episode
-    classifier = protonet.adapt(episode["support_images"], episode["support_labels"])
-    assert isinstance(classifier, keras.Model)
-    assert not isinstance(classifier, zoo.MetaLearner)
-    probabilities = np.asarray(classifier(episode["query_images"]))
-    assert probabilities.shape == (6, 3)
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
-    expected = keras.ops.convert_to_numpy(keras.ops.softmax(protonet(episode, training=False)))
-    np.testing.assert_allclose(probabilities, expected, rtol=1e-4, atol=1e-6)
+    classifier, probabilities = assert_adapted_matches_learner(protonet, episode, ways=3)
     # Not transductive: one query at a time gives the same probabilities.
     single = np.asarray(classifier(episode["query_images"][:1]))
     np.testing.assert_allclose(single, probabilities[:1], rtol=1e-4, atol=1e-6)
