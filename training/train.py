@@ -118,6 +118,7 @@ def write_preset(learner, directory, metadata):
     parent = os.path.dirname(os.path.abspath(directory))
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".preset-", dir=parent)
+    os.chmod(staging, 0o755)  # mkdtemp's 0700 would hide an installed preset from other users
     try:
         with open(os.path.join(staging, CONFIG_FILE), "w") as file:
             json.dump(keras.saving.serialize_keras_object(learner), file, indent=2)
