@@ -127,34 +127,15 @@ def preprocess(raw):
     return 1.0 - raw / 255.0
 
 
-def learn2learn_step(torch, maml_class, batch, first_order, inner_steps=1, alpha=0.4, seed=0):
-    """A function running one learn2learn MAML meta-step (Adam) on `batch` per call."""
-    torch.manual_seed(seed)
-    maml = maml_class(omniglot_cnn(torch), lr=alpha, first_order=first_order)
-    optimizer = torch.optim.Adam(maml.parameters(), lr=1e-3)
-    support, support_labels, queries, query_labels = to_torch(torch, batch)
-    loss = torch.nn.functional.cross_entropy
-    tasks = support.shape[0]
+def adam_meta_step(torch, model, batch, query_logits):
+    """A function running one MAML meta-step (Adam at 1e-3) on `batch` per call.
 
-    def step():
-        optimizer.zero_grad()
-        for task in range(tasks):
-            learner = maml.clone()
-            for _ in range(inner_steps):
-                learner.adapt(loss(learner(preprocess(support[task])), support_labels[task]))
-            query_loss = loss(learner(preprocess(queries[task])), query_labels[task]) / tasks
-            query_loss.backward()
-        optimizer.step()
-
-    return step
-
-
-def reference_step(torch, batch, first_order, inner_steps=1, alpha=0.4, seed=0):
-    """A function running one plain-PyTorch MAML meta-step (Adam) on `batch` per call."""
-    from torch.func import functional_call
-
-    torch.manual_seed(seed)
-    model = omniglot_cnn(torch)
+    Args:
+        torch: the imported `torch` module.
+        model: the module whose parameters are meta-learned.
+        batch: the synthetic meta-batch.
+        query_logits: `(support, support_labels, queries) -> logits`, adapting to one task.
+    """
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     support, support_labels, queries, query_labels = to_torch(torch, batch)
     loss = torch.nn.functional.cross_entropy
@@ -163,20 +144,49 @@ def reference_step(torch, batch, first_order, inner_steps=1, alpha=0.4, seed=0):
     def step():
         optimizer.zero_grad()
         for task in range(tasks):
-            fast = dict(model.named_parameters())
-            for _ in range(inner_steps):
-                logits = functional_call(model, fast, (preprocess(support[task]),))
-                gradients = torch.autograd.grad(
-                    loss(logits, support_labels[task]),
-                    list(fast.values()),
-                    create_graph=not first_order,
-                )
-                fast = {
-                    name: weight - alpha * gradient
-                    for (name, weight), gradient in zip(fast.items(), gradients, strict=True)
-                }
-            logits = functional_call(model, fast, (preprocess(queries[task]),))
+            logits = query_logits(
+                preprocess(support[task]), support_labels[task], preprocess(queries[task])
+            )
             (loss(logits, query_labels[task]) / tasks).backward()
         optimizer.step()
 
     return step
+
+
+def learn2learn_step(torch, maml_class, batch, first_order, inner_steps=1, alpha=0.4, seed=0):
+    """A function running one learn2learn MAML meta-step (Adam) on `batch` per call."""
+    torch.manual_seed(seed)
+    maml = maml_class(omniglot_cnn(torch), lr=alpha, first_order=first_order)
+    loss = torch.nn.functional.cross_entropy
+
+    def query_logits(support, support_labels, queries):
+        learner = maml.clone()
+        for _ in range(inner_steps):
+            learner.adapt(loss(learner(support), support_labels))
+        return learner(queries)
+
+    return adam_meta_step(torch, maml, batch, query_logits)
+
+
+def reference_step(torch, batch, first_order, inner_steps=1, alpha=0.4, seed=0):
+    """A function running one plain-PyTorch MAML meta-step (Adam) on `batch` per call."""
+    from torch.func import functional_call
+
+    torch.manual_seed(seed)
+    model = omniglot_cnn(torch)
+    loss = torch.nn.functional.cross_entropy
+
+    def query_logits(support, support_labels, queries):
+        fast = dict(model.named_parameters())
+        for _ in range(inner_steps):
+            logits = functional_call(model, fast, (support,))
+            gradients = torch.autograd.grad(
+                loss(logits, support_labels), list(fast.values()), create_graph=not first_order
+            )
+            fast = {
+                name: weight - alpha * gradient
+                for (name, weight), gradient in zip(fast.items(), gradients, strict=True)
+            }
+        return functional_call(model, fast, (queries,))
+
+    return adam_meta_step(torch, model, batch, query_logits)
