@@ -27,6 +27,37 @@ def read_state(directory):
     return state
 
 
+def resume_settings(directory, recipe, steps_per_epoch, steps):
+    """The state of the run to resume in `directory` and the steps per epoch to train with.
+
+    Args:
+        directory: the checkpoint folder.
+        recipe: name of the recipe to train (None: not checked).
+        steps_per_epoch: the value asked for, or None for the resumed run's (else 100).
+        steps: total meta-updates asked for; a fresh run has at most this many per epoch.
+
+    Returns:
+        `(state, steps_per_epoch)`: `state` is None for a fresh run.
+
+    Raises:
+        ValueError: when the folder holds a run of another recipe or another steps per epoch.
+    """
+    state = read_state(directory)
+    if state is None:
+        return None, int(steps_per_epoch or min(100, steps))
+    if recipe and state.get("recipe") not in (None, recipe):
+        raise ValueError(
+            f"checkpoint folder {directory} holds a run of recipe {state['recipe']}, not "
+            f"{recipe}; use another checkpoint folder (--checkpoint)"
+        )
+    if steps_per_epoch and steps_per_epoch != state["steps_per_epoch"]:
+        raise ValueError(
+            f"the run in {directory} has {state['steps_per_epoch']} steps per epoch; resume it "
+            f"with the same value (--steps-per-epoch {state['steps_per_epoch']})"
+        )
+    return state, int(state["steps_per_epoch"])
+
+
 def load_checkpoint(directory):
     """The compiled learner saved in `directory`, optimizer state included."""
     import zoo  # noqa: F401  (registers the model classes with Keras)

@@ -51,20 +51,9 @@ def train(
     recipe_label = recipe_name if isinstance(recipe_name, str) else None
     steps = int(steps or recipe["steps"])
     settings = recipe["train"]
-    state = checkpoints.read_state(checkpoint_dir)
-    if state:
-        if recipe_label and state.get("recipe") not in (None, recipe_label):
-            raise ValueError(
-                f"checkpoint {checkpoint_dir} holds a run of recipe {state['recipe']}, not "
-                f"{recipe_label}; use another checkpoint folder"
-            )
-        if steps_per_epoch and steps_per_epoch != state["steps_per_epoch"]:
-            raise ValueError(
-                f"the run in {checkpoint_dir} has {state['steps_per_epoch']} steps per epoch; "
-                f"resume it with the same value, not {steps_per_epoch}"
-            )
-        steps_per_epoch = state["steps_per_epoch"]
-    steps_per_epoch = int(steps_per_epoch or min(100, steps))
+    state, steps_per_epoch = checkpoints.resume_settings(
+        checkpoint_dir, recipe_label, steps_per_epoch, steps
+    )
     epochs = max(1, steps // steps_per_epoch)
     if state:
         learner = checkpoints.load_checkpoint(checkpoint_dir)

@@ -29,18 +29,12 @@ def command_train(args):
         raise CommandError("--steps and --steps-per-epoch must be at least 1")
     if args.eval_episodes == 1 or args.eval_episodes < 0:
         raise CommandError("--eval-episodes must be 0 (no evaluation) or at least 2")
-    state = checkpoints.read_state(checkpoint)
-    if state and state.get("recipe") not in (None, args.recipe):
-        raise CommandError(
-            f"checkpoint folder {checkpoint} holds a run of recipe {state['recipe']}, not "
-            f"{args.recipe}; pass another --checkpoint"
+    try:
+        state, steps_per_epoch = checkpoints.resume_settings(
+            checkpoint, args.recipe, args.steps_per_epoch, steps
         )
-    if state and args.steps_per_epoch and args.steps_per_epoch != state["steps_per_epoch"]:
-        raise CommandError(
-            f"the run in {checkpoint} has {state['steps_per_epoch']} steps per epoch; resume "
-            f"it with --steps-per-epoch {state['steps_per_epoch']}"
-        )
-    steps_per_epoch = state["steps_per_epoch"] if state else min(args.steps_per_epoch or 100, steps)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
     if steps % steps_per_epoch:
         steps -= steps % steps_per_epoch
         say(f"note: training {steps} steps, a whole number of epochs of {steps_per_epoch} steps")
