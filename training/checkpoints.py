@@ -76,14 +76,17 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         steps_per_epoch: meta-updates per epoch, recorded so that a resumed run matches.
         recipe: name of the recipe trained, recorded likewise.
         seconds: training seconds already spent before this run (from the resumed state).
+        init_from: where the run's starting weights came from (a dict such as `{"preset",
+            "train_steps", "train_seconds"}`), recorded for the presets' metadata.
     """
 
-    def __init__(self, directory, steps_per_epoch, recipe=None, seconds=0.0):
+    def __init__(self, directory, steps_per_epoch, recipe=None, seconds=0.0, init_from=None):
         super().__init__()
         self.directory = directory
         self.steps_per_epoch = int(steps_per_epoch)
         self.recipe = recipe
         self.seconds = float(seconds)
+        self.init_from = init_from
         os.makedirs(directory, exist_ok=True)
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -100,6 +103,8 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             "recipe": self.recipe,
             "logs": _floats(logs),
         }
+        if self.init_from:
+            state["init_from"] = self.init_from
         write_json_atomically(os.path.join(self.directory, STATE_FILE), state)
 
 

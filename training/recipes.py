@@ -20,7 +20,23 @@ RECIPES = {
         "paper": {(5, 1): 98.8, (5, 5): 99.7, (20, 1): 96.0, (20, 5): 98.9},
         "transductive": False,
         "notes": "One network, trained on 60-way 5-shot 5-query episodes (Snell et al.), "
-        "serves the four settings.",
+        "serves the four settings until the 1-shot recipe has run.",
+    },
+    "protonet_omniglot_1shot": {
+        "algorithm": "PrototypicalNetwork",
+        "model": {"filters": 64, "blocks": 4},
+        "train": {"ways": 60, "shots": 1, "queries": 5, "tasks_per_batch": None},
+        "optimizer": {"learning_rate": 1e-3, "halve_every": 2000},
+        "steps": 20000,
+        "presets": {
+            "protonet_omniglot_5way_1shot": (5, 1),
+            "protonet_omniglot_20way_1shot": (20, 1),
+        },
+        "init_from": "protonet_omniglot_5way_5shot",
+        "paper": {(5, 1): 98.8, (20, 1): 96.0},
+        "transductive": False,
+        "notes": "Snell et al. match the training shots to the test shots: 60-way 1-shot "
+        "5-query episodes, starting from the 60-way 5-shot network.",
     },
     "maml_omniglot_5way_1shot": {
         "algorithm": "MAML",

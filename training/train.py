@@ -58,14 +58,22 @@ def train(
     if state:
         learner = checkpoints.load_checkpoint(checkpoint_dir)
         initial_epoch, seconds = state["epoch"], state["seconds"]
+        start = state.get("init_from")
     else:
         learner = recipes.build_learner(recipe)
         learner.build_for_episode(settings["ways"], settings["shots"])
         init_from = init_from or recipe.get("init_from")
+        start = None
         if init_from:
-            from zoo.presets import load_preset
+            from zoo.presets import load_preset, preset_metadata
 
             learner.set_weights(load_preset(init_from).get_weights())
+            origin = preset_metadata(init_from)
+            start = {
+                "preset": origin.get("preset", str(init_from)),
+                "train_steps": origin.get("train_steps"),
+                "train_seconds": origin.get("train_seconds"),
+            }
         learner.compile(optimizer=recipes.build_optimizer(recipe))
         initial_epoch, seconds = 0, 0.0
     if sampler is None:
@@ -80,7 +88,7 @@ def train(
         start=initial_epoch * steps_per_epoch * episodes_per_step,
     )
     checkpoint = checkpoints.ResumableCheckpoint(
-        checkpoint_dir, steps_per_epoch, recipe_label, seconds
+        checkpoint_dir, steps_per_epoch, recipe_label, seconds, init_from=start
     )
     if initial_epoch < epochs:
         learner.fit(
@@ -149,6 +157,7 @@ def preset_metadata(recipe_name, preset_name, state, evaluation=None):
         "train_steps": int(state["steps"]),
         "train_seconds": float(state["seconds"]),
         "recipe_steps": recipe["steps"],
+        **({"init_from": state["init_from"]} if state.get("init_from") else {}),
         "notes": recipe["notes"],
         "created": datetime.date.today().isoformat(),
         "versions": {
