@@ -2,11 +2,11 @@
 
 Fast weights are plain tensors, the network is Finn et al.'s stride-2 Conv-4 written with
 `tf.nn` ops (3x3 convolutions of stride 2 with SAME padding, batch normalization with the
-batch's own statistics, ReLU, a global average pool, a dense layer), and one `tf.function`
-holds the whole meta-step: every task's inner steps on its support set, the query losses, the
-meta-gradient and an Adam update. It takes the same raw images as `zoo.MAML` (values 0..255)
-and scales and inverts them as `zoo.ImagePreprocessing` does for images already at the
-network's size.
+batch's own statistics by TensorFlow's fused kernel, ReLU, a global average pool, a dense
+layer), and one `tf.function` holds the whole meta-step: every task's inner steps on its
+support set, the query losses, the meta-gradient and an Adam update. It takes the same raw
+images as `zoo.MAML` (values 0..255) and scales and inverts them as `zoo.ImagePreprocessing`
+does for images already at the network's size.
 
 The weights are a list in the order of `zoo.MAML(...).network.trainable_variables`:
 per block a kernel `[3, 3, in, out]`, a bias, the normalization's gamma and beta; then the
@@ -51,11 +51,12 @@ def forward(weights, images):
     for index in range(0, len(weights) - 2, 4):
         kernel, bias, gamma, beta = weights[index : index + 4]
         features = tf.nn.conv2d(features, kernel, strides=2, padding="SAME") + bias
-        # Not tf.nn.moments: it stops the gradient through the mean inside the variance,
-        # which leaves the first derivative right but the second (MAML's) wrong.
-        centered = features - tf.reduce_mean(features, axis=[0, 1, 2], keepdims=True)
-        variance = tf.reduce_mean(tf.square(centered), axis=[0, 1, 2], keepdims=True)
-        features = centered * tf.math.rsqrt(variance + EPSILON) * gamma + beta
+        # The fused kernel, as zoo.BatchStatisticsNormalization uses while training: its
+        # registered derivatives are exact to second order (not so tf.nn.moments', which
+        # stops the gradient through the mean inside the variance).
+        features, _, _ = tf.compat.v1.nn.fused_batch_norm(
+            features, gamma, beta, epsilon=EPSILON, is_training=True
+        )
         features = tf.nn.relu(features)
     pooled = tf.reduce_mean(features, axis=[1, 2])
     return tf.matmul(pooled, weights[-2]) + weights[-1]

@@ -11,10 +11,22 @@ import multiprocessing
 import time
 import traceback
 
+TASK_PARALLEL = "task-parallel"
+
 
 def configure_threads(threads):
-    """Sets TensorFlow's and (if imported later) PyTorch's thread counts; None keeps defaults."""
+    """Sets TensorFlow's and (if imported later) PyTorch's thread counts; None keeps defaults.
+
+    `"task-parallel"` (or `"task-parallel:N"` for N cores) sets TensorFlow to one thread per
+    op and one op per core (`zoo.threads.use_task_parallel_threads`).
+    """
     if threads is None:
+        return
+    if str(threads).startswith(TASK_PARALLEL):
+        from zoo.threads import use_task_parallel_threads
+
+        cores = str(threads)[len(TASK_PARALLEL) + 1 :]
+        use_task_parallel_threads(int(cores) if cores else None)
         return
     import tensorflow as tf
 

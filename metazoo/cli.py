@@ -236,6 +236,10 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     debug = args.debug or os.environ.get("METAZOO_DEBUG") == "1"
     try:
+        if args.command == "train":
+            from metazoo.commands.train import configure_threads
+
+            configure_threads(args.recipe)
         start_tensorflow(debug)
         return args.function(args)
     except KeyboardInterrupt:

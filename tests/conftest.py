@@ -5,6 +5,7 @@ few minutes; tests needing the Omniglot archives are marked `omniglot` and skipp
 them.
 """
 
+import contextlib
 import os
 import pathlib
 
@@ -132,21 +133,28 @@ def maml():
     return tiny_maml()
 
 
-@pytest.fixture
-def float64():
-    """Makes new layers float64 for the duration of a test.
+@contextlib.contextmanager
+def float_type(dtype):
+    """Makes new layers use `dtype` inside the `with` block.
 
     Both settings are needed: Keras fixes its global dtype policy from `floatx` the first
     time a layer asks for it, after which `set_floatx` alone no longer changes new layers.
     """
     floatx, policy = keras.config.floatx(), keras.config.dtype_policy()
-    keras.config.set_floatx("float64")
-    keras.config.set_dtype_policy("float64")
+    keras.config.set_floatx(dtype)
+    keras.config.set_dtype_policy(dtype)
     try:
         yield
     finally:
         keras.config.set_floatx(floatx)
         keras.config.set_dtype_policy(policy)
+
+
+@pytest.fixture
+def float64():
+    """Makes new layers float64 for the duration of a test."""
+    with float_type("float64"):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import random_episode
+from conftest import float_type, random_episode
 
 import zoo
 from zoo.gradient_learner import cross_entropy
@@ -157,3 +157,44 @@ def test_new_layers_are_float32_again_after_the_float64_tests():
     learner = zoo.MAML(ways=2, filters=2, blocks=1, image_size=SIZE)
     assert learner.build_for_episode(2).trainable_variables[0].dtype == "float32"
     assert keras.config.floatx() == "float32"
+
+
+@pytest.mark.parametrize("first_order", [False, True])
+def test_fused_normalization_gives_the_checked_meta_gradient(first_order):
+    """In float32, training runs TensorFlow's fused batch normalization, whose derivatives
+    TensorFlow registers; its meta-gradient must match the explicit float64 formula's, which
+    the finite differences above check."""
+    episode, labels = random_episode(ways=2, shots=2, queries=3, size=SIZE, seed=3)
+    gradients = {}
+    for dtype in ("float32", "float64"):
+        with float_type(dtype):
+            learner = zoo.MAML(
+                ways=2,
+                filters=3,
+                blocks=2,
+                image_size=SIZE,
+                inner_steps=2,
+                inner_learning_rate=ALPHA,
+                first_order=first_order,
+            ).build_for_episode(2, 2)
+            if dtype == "float32":
+                weights = learner.get_weights()
+            learner.set_weights([w.astype(dtype) for w in weights])
+            cast = dict(episode, query_images=episode["query_images"].astype(dtype))
+            cast["support_images"] = episode["support_images"].astype(dtype)
+            gradients[dtype] = flat(meta_gradient(learner, cast, labels))
+    fused, exact = gradients["float32"], gradients["float64"]
+    assert np.abs(exact).max() > 1e-3
+    np.testing.assert_allclose(fused, exact, rtol=0, atol=1e-5 * np.abs(exact).max())
+
+
+def test_fused_and_explicit_normalization_agree():
+    layer = zoo.BatchStatisticsNormalization()
+    inputs = np.random.default_rng(0).normal(2.0, 3.0, (6, 5, 5, 4)).astype("float32")
+    layer.build(inputs.shape)
+    layer.gamma.assign(np.linspace(0.5, 2.0, 4))
+    layer.beta.assign(np.linspace(-1.0, 1.0, 4))
+    fused = layer(inputs, training=True).numpy()
+    explicit = layer(inputs, training=False).numpy()
+    np.testing.assert_allclose(fused, explicit, rtol=1e-5, atol=1e-5)
+    assert np.abs(explicit).max() > 1.0

@@ -13,6 +13,20 @@ from metazoo.common import (
 )
 
 
+def configure_threads(recipe_name):
+    """Task-parallel threads for recipes that meta-train on meta-batches of tasks.
+
+    Runs before TensorFlow starts (see `zoo.threads.use_task_parallel_threads`).
+    """
+    from training import recipes
+
+    recipe = recipes.RECIPES.get(recipe_name)
+    if recipe and recipe["train"].get("tasks_per_batch"):
+        from zoo.threads import use_task_parallel_threads
+
+        use_task_parallel_threads()
+
+
 def command_train(args):
     from training import checkpoints, recipes
 

