@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 
+import h5py
 import keras
 import numpy as np
 import pytest
@@ -122,6 +123,14 @@ def test_write_preset_writes_a_loadable_verified_folder(trained, tmp_path):
     assert (written["ways"], written["shots"], written["train_steps"]) == (5, 1, SPE)
     assert written["accuracy"] == 50.0
     assert zoo.preset_metadata(folder) == written
+    # The model's weights only: the trained learner is compiled, but Adam's slots stay out.
+    assert learner.optimizer.variables
+    with h5py.File(os.path.join(folder, WEIGHTS_FILE)) as file:
+        names = []
+        file.visit(names.append)
+        arrays = [name for name in names if isinstance(file[name], h5py.Dataset)]
+    assert not [name for name in names if "optimizer" in name]
+    assert len(arrays) == len(learner.weights)
 
     loaded = zoo.load_preset(folder)
     assert type(loaded) is type(learner)

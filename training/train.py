@@ -119,7 +119,7 @@ def write_preset(learner, directory, metadata):
     try:
         with open(os.path.join(staging, CONFIG_FILE), "w") as file:
             json.dump(keras.saving.serialize_keras_object(learner), file, indent=2)
-        learner.save_weights(os.path.join(staging, WEIGHTS_FILE))
+        _model_weights_only(learner, metadata).save_weights(os.path.join(staging, WEIGHTS_FILE))
         metadata = dict(metadata, weights_sha256=sha256_of(os.path.join(staging, WEIGHTS_FILE)))
         with open(os.path.join(staging, METADATA_FILE), "w") as file:
             json.dump(metadata, file, indent=2)
@@ -134,6 +134,18 @@ def write_preset(learner, directory, metadata):
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return directory
+
+
+def _model_weights_only(learner, metadata):
+    """An uncompiled copy of `learner`, whose weights file then holds no optimizer state.
+
+    A compiled model's `save_weights` also writes the optimizer's variables (Adam's two
+    slots per weight triple the file); a preset needs only the model's.
+    """
+    copy = type(learner).from_config(learner.get_config())
+    copy.build_for_episode(int(metadata["ways"]), int(metadata["shots"]))
+    copy.set_weights(learner.get_weights())
+    return copy
 
 
 def preset_metadata(recipe_name, preset_name, state, evaluation=None):
