@@ -5,11 +5,12 @@ import onnxruntime
 import tensorflow as tf
 import tf2onnx
 
-from export.atomic import atomic_destination, check_destination
+from export.destination import check_destination
 from export.errors import ExportError
 from export.result import ExportResult
 from export.signature import INPUT_NAME, OUTPUT_NAME, image_signature
 from export.verify import check_samples, max_abs_difference
+from zoo.files import atomic_destination
 
 
 def _graphs(graph):

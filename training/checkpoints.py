@@ -6,7 +6,7 @@ import time
 
 import keras
 
-from training.files import atomic_path, write_json_atomically
+from zoo.files import atomic_destination, write_json_atomically
 
 MODEL_FILE = "checkpoint.keras"
 STATE_FILE = "state.json"
@@ -94,7 +94,7 @@ class ResumableCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.seconds += time.time() - self._started
-        with atomic_path(os.path.join(self.directory, MODEL_FILE), ".tmp.keras") as partial:
+        with atomic_destination(os.path.join(self.directory, MODEL_FILE), ".tmp.keras") as partial:
             self.model.save(partial)
         state = {
             "epoch": epoch + 1,

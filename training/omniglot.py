@@ -7,7 +7,7 @@ import zipfile
 
 import numpy as np
 
-from training.files import atomic_path
+from zoo.files import atomic_destination
 
 ARCHIVES = ("images_background", "images_evaluation")
 DRAWERS = 20
@@ -163,7 +163,7 @@ def load_omniglot(path, image_size=28, cache=True):
     resized = resize_images(raw, image_size)
     if cache:
         os.makedirs(cache_directory(), exist_ok=True)
-        with atomic_path(cache_file, ".tmp.npz") as partial:
+        with atomic_destination(cache_file, ".tmp.npz") as partial:
             np.savez(partial, images=resized, characters=np.asarray(characters))
     return Omniglot(resized, characters)
 

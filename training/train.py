@@ -3,8 +3,6 @@
 import datetime
 import json
 import os
-import shutil
-import tempfile
 
 import keras
 
@@ -108,31 +106,23 @@ def write_preset(learner, directory, metadata):
     """Writes `config.json`, `model.weights.h5` and `metadata.json` to `directory`, atomically.
 
     The files are written to a temporary folder beside `directory` and moved into place at the
-    end, so a failure leaves any earlier preset untouched and nothing half-written.
+    end (`zoo.files.atomic_destination`), so a failure leaves any earlier preset untouched and
+    nothing half-written.
     """
+    from zoo.files import atomic_destination
     from zoo.presets import CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE, sha256_of
 
-    parent = os.path.dirname(os.path.abspath(directory))
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=".preset-", dir=parent)
-    os.chmod(staging, 0o755)  # mkdtemp's 0700 would hide an installed preset from other users
-    try:
+    directory = os.path.abspath(directory)
+    os.makedirs(os.path.dirname(directory), exist_ok=True)
+    with atomic_destination(directory) as staging:
+        os.makedirs(staging)
         with open(os.path.join(staging, CONFIG_FILE), "w") as file:
             json.dump(keras.saving.serialize_keras_object(learner), file, indent=2)
-        _model_weights_only(learner, metadata).save_weights(os.path.join(staging, WEIGHTS_FILE))
-        metadata = dict(metadata, weights_sha256=sha256_of(os.path.join(staging, WEIGHTS_FILE)))
+        weights = os.path.join(staging, WEIGHTS_FILE)
+        _model_weights_only(learner, metadata).save_weights(weights)
+        metadata = dict(metadata, weights_sha256=sha256_of(weights))
         with open(os.path.join(staging, METADATA_FILE), "w") as file:
             json.dump(metadata, file, indent=2)
-        if os.path.isdir(directory):
-            retired = directory.rstrip("/") + ".old"
-            os.replace(directory, retired)
-            os.replace(staging, directory)
-            shutil.rmtree(retired)
-        else:
-            os.replace(staging, directory)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return directory
 
 

@@ -16,9 +16,9 @@ from metazoo.common import (
 
 def command_eval(args):
     from training.evaluate import evaluate
-    from training.files import write_json_atomically
     from training.omniglot import DRAWERS
     from training.protocols import omniglot_sampler
+    from zoo.files import write_json_atomically
     from zoo.presets import METADATA_FILE
 
     learner, metadata, directory = load_preset(args.preset)

@@ -1,6 +1,11 @@
-"""Atomic writes: build an artifact beside its target, move it into place only on success."""
+"""Atomic writes: build a file or folder beside its target, move it into place on success.
+
+The one mechanism behind exports, presets, training checkpoints and the Omniglot cache: a
+failure at any moment leaves the target as it was and nothing half-written.
+"""
 
 import contextlib
+import json
 import os
 import shutil
 import uuid
@@ -21,44 +26,8 @@ def _sibling(target, suffix):
     return os.path.join(folder, f".{name}.{uuid.uuid4().hex}{suffix}")
 
 
-def check_destination(path, folder):
-    """Resolves and checks an export target before any work is done.
-
-    Args:
-        path: where the artifact goes.
-        folder: whether the artifact is a folder (SavedModel) rather than a file (ONNX).
-
-    Returns:
-        The absolute target path.
-
-    Raises:
-        FileNotFoundError: when the parent folder does not exist.
-        NotADirectoryError: when the parent is not a folder.
-        IsADirectoryError: when a file is to be written over an existing folder.
-        FileExistsError: when a folder is to be written over an existing file, or over an
-            existing folder that is neither empty nor a SavedModel (it is never deleted).
-    """
-    target = os.path.abspath(os.fspath(path))
-    parent = os.path.dirname(target)
-    if not os.path.exists(parent):
-        raise FileNotFoundError(f"cannot export to {target}: folder {parent} does not exist")
-    if not os.path.isdir(parent):
-        raise NotADirectoryError(f"cannot export to {target}: {parent} is not a folder")
-    if not os.path.lexists(target):
-        return target
-    if not folder and os.path.isdir(target):
-        raise IsADirectoryError(f"cannot write a file to {target}: it is an existing folder")
-    if folder and not os.path.isdir(target):
-        raise FileExistsError(f"cannot write a SavedModel to {target}: it is an existing file")
-    if folder and os.listdir(target) and not os.path.exists(os.path.join(target, "saved_model.pb")):
-        raise FileExistsError(
-            f"refusing to replace {target}: it is a non-empty folder that is not a SavedModel"
-        )
-    return target
-
-
 @contextlib.contextmanager
-def atomic_destination(target):
+def atomic_destination(target, suffix=".tmp"):
     """Yields a temporary path beside `target`, moved onto `target` if the block succeeds.
 
     The temporary path does not exist yet; the block creates it (a file or a folder). If the
@@ -68,12 +37,15 @@ def atomic_destination(target):
     deleted; if moving in fails the old one is put back.
 
     Args:
-        target: the absolute final path, as returned by `check_destination`.
+        target: the final path.
+        suffix: ending of the temporary name, for writers that need one (Keras: `.tmp.keras`,
+            NumPy: `.tmp.npz`).
 
     Yields:
         The temporary path to write to, in the same folder as `target`.
     """
-    temporary = _sibling(target, ".tmp")
+    target = os.path.abspath(os.fspath(target))
+    temporary = _sibling(target, suffix)
     try:
         yield temporary
         if not os.path.lexists(temporary):
@@ -97,3 +69,9 @@ def _move_into_place(source, target):
         os.replace(backup, target)
         raise
     _remove(backup)
+
+
+def write_json_atomically(path, data):
+    """Writes `data` as indented JSON to `path`, atomically."""
+    with atomic_destination(path) as temporary, open(temporary, "w") as file:
+        json.dump(data, file, indent=2)
