@@ -30,7 +30,7 @@ def presets(tmp_path_factory):
         "protonet": write_preset(
             protonet,
             str(folder / "tiny_protonet"),
-            preset_metadata("protonet_omniglot", "protonet_omniglot_5way_1shot", state),
+            preset_metadata("protonet_omniglot_1shot", "protonet_omniglot_5way_1shot", state),
         ),
         "maml": write_preset(
             maml,
