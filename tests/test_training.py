@@ -169,3 +169,22 @@ def test_confidence_interval():
     assert ci95 == pytest.approx(1.96 * 50.0 / 2.0)
     with pytest.raises(ValueError, match="at least two episodes"):
         evaluate.confidence_interval([1.0])
+
+
+def test_a_run_started_from_a_preset_records_it_in_the_presets_it_writes(trained, tmp_path):
+    recipe, learner, state = trained
+    start = train.preset_metadata(recipe, "tiny_5way_1shot", state)
+    origin = train.write_preset(learner, str(tmp_path / "origin"), start)
+    run_dir = tmp_path / "run"
+    tuned, tuned_state = train.train(
+        recipe, str(run_dir), steps=SPE, init_from=origin, sampler=sampler_for(recipe), verbose=0
+    )
+    expected = {
+        "preset": "tiny_5way_1shot",
+        "train_steps": SPE,
+        "train_seconds": start["train_seconds"],
+    }
+    assert tuned_state["init_from"] == expected
+    assert checkpoints.read_state(str(run_dir))["init_from"] == expected
+    metadata = train.preset_metadata(recipe, "tiny_5way_1shot", tuned_state)
+    assert metadata["init_from"] == expected and metadata["train_steps"] == SPE
