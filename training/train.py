@@ -114,23 +114,25 @@ def write_preset(learner, directory, metadata):
 
     directory = os.path.abspath(directory)
     os.makedirs(os.path.dirname(directory), exist_ok=True)
+    model = _model_only(learner, metadata)
     with atomic_destination(directory) as staging:
         os.makedirs(staging)
         with open(os.path.join(staging, CONFIG_FILE), "w") as file:
-            json.dump(keras.saving.serialize_keras_object(learner), file, indent=2)
+            json.dump(keras.saving.serialize_keras_object(model), file, indent=2)
         weights = os.path.join(staging, WEIGHTS_FILE)
-        _model_weights_only(learner, metadata).save_weights(weights)
+        model.save_weights(weights)
         metadata = dict(metadata, weights_sha256=sha256_of(weights))
         with open(os.path.join(staging, METADATA_FILE), "w") as file:
             json.dump(metadata, file, indent=2)
     return directory
 
 
-def _model_weights_only(learner, metadata):
-    """An uncompiled copy of `learner`, whose weights file then holds no optimizer state.
+def _model_only(learner, metadata):
+    """An uncompiled copy of `learner`: its config and weights file hold no training state.
 
     A compiled model's `save_weights` also writes the optimizer's variables (Adam's two
-    slots per weight triple the file); a preset needs only the model's.
+    slots per weight triple the file), and its config the compile arguments; a preset needs
+    only the model (`zoo.load_preset` compiles it with the defaults).
     """
     copy = type(learner).from_config(learner.get_config())
     copy.build_for_episode(int(metadata["ways"]), int(metadata["shots"]))

@@ -76,6 +76,9 @@ def load_preset(name):
             f"preset {name!r}: sha256 of {weights} is {actual}, but metadata.json records "
             f"{expected}; the file is corrupted or was replaced"
         )
+    # A config written from a compiled learner carries its compile arguments; compiling only
+    # after the weights are in keeps Keras from looking for optimizer state in the weights.
+    config.pop("compile_config", None)
     learner = keras.saving.deserialize_keras_object(config)
     learner.build_for_episode(int(metadata["ways"]), int(metadata["shots"]))
     learner.load_weights(weights)
