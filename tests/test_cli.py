@@ -292,6 +292,7 @@ def test_eval_prints_accuracy_and_writes_metadata_keeping_the_sha(
     assert metadata["test_episodes"] == 3 and metadata["test_queries_per_class"] == 2
     assert metadata["eval_seed"] == 4 and 0 <= metadata["accuracy"] <= 100
     assert metadata["ci95"] >= 0
+    assert metadata["meets_paper"] == (metadata["accuracy"] >= 98.8)
     zoo.load_preset(str(preset))  # the weights' sha256 still matches
     status, out, err = run(
         capsys, "eval", preset, "--episodes", 2, "--queries", 1, "--ways", 20,

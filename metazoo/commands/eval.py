@@ -56,6 +56,8 @@ def command_eval(args):
     if args.write:
         path = os.path.join(directory, METADATA_FILE)
         metadata.update(evaluation_metadata(result, args.queries, args.seed))
+        if metadata.get("paper_accuracy") is not None:
+            metadata["meets_paper"] = bool(metadata["accuracy"] >= metadata["paper_accuracy"])
         write_json_atomically(path, metadata)
         say(f"recorded in {path}")
     return 0
