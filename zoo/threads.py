@@ -10,7 +10,7 @@ def use_task_parallel_threads(cores=None):
     independent chains of small ops. TensorFlow's default splits every op over all cores,
     and on a small CPU the splitting costs more than it saves; with one thread per op and one
     op per core, the tasks' chains run side by side instead. On 2 cores this makes
-    second-order MAML meta-training (32 5-way 1-shot tasks) about 1.3x faster (see
+    second-order MAML meta-training (32 5-way 1-shot tasks) about 1.5x faster (see
     `benchmarks/`). Learners that process one large batch (Prototypical Networks' 60-way
     episodes) are better served by the default.
 
