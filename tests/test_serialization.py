@@ -49,6 +49,7 @@ def test_learner_config_round_trip(kind):
 LAYERS = [
     (zoo.ImagePreprocessing(12, invert=False), (2, 20, 20, 1)),
     (zoo.BatchStatisticsNormalization(epsilon=1e-5), (4, 3, 3, 5)),
+    (zoo.BatchNormalization(momentum=0.8), (4, 3, 3, 5)),
     (zoo.PrototypeClassifier(3, 7), (4, 7)),
 ]
 

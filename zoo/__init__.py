@@ -1,6 +1,6 @@
 """metazoo: a Keras model zoo of meta-learners."""
 
-from zoo.backbones import BatchStatisticsNormalization, conv4_backbone
+from zoo.backbones import BatchNormalization, BatchStatisticsNormalization, conv4_backbone
 from zoo.gradient_learner import GradientLearner
 from zoo.maml import MAML
 from zoo.meta_learner import MetaLearner
@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BatchStatisticsNormalization",
     "EpisodeError",
+    "BatchNormalization",
     "GradientLearner",
     "ImagePreprocessing",
     "MAML",

@@ -1,3 +1,9 @@
-from zoo.backbones.conv4 import BatchStatisticsNormalization, conv4_backbone, embedding_size
+from zoo.backbones.conv4 import conv4_backbone, embedding_size
+from zoo.layers import BatchNormalization, BatchStatisticsNormalization
 
-__all__ = ["BatchStatisticsNormalization", "conv4_backbone", "embedding_size"]
+__all__ = [
+    "BatchStatisticsNormalization",
+    "BatchNormalization",
+    "conv4_backbone",
+    "embedding_size",
+]
