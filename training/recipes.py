@@ -54,14 +54,16 @@ RECIPES = {
         "algorithm": "MAML",
         "model": {"ways": 5, "inner_steps": 1, "eval_inner_steps": 3, "inner_learning_rate": 0.4},
         "train": {"ways": 5, "shots": 5, "queries": 5, "tasks_per_batch": 32},
-        "optimizer": {"learning_rate": 1e-3, "halve_every": None},
-        "steps": 60000,
+        "optimizer": {"learning_rate": 1e-3, "halve_every": 1000},
+        "steps": 10000,
         "presets": {"maml_omniglot_5way_5shot": (5, 5)},
         "init_from": "maml_omniglot_5way_1shot",
         "paper": {(5, 5): 99.9},
         "transductive": True,
-        "notes": "Finn et al.: meta-batch 32, 1 inner step of 0.4, Adam 1e-3, as many queries "
-        "as shots in training; 3 inner steps at test.",
+        "notes": "Finn et al.'s task settings: meta-batch 32, 1 inner step of 0.4, as many "
+        "queries as shots in training; 3 inner steps at test. Shorter than their 60000 steps "
+        "at a constant Adam 1e-3: it starts from the 5-way 1-shot network and halves the "
+        "rate every 1000 steps.",
     },
 }
 
