@@ -13,9 +13,9 @@ from zoo.validation import EpisodeError
 __version__ = "0.1.0"
 
 __all__ = [
+    "BatchNormalization",
     "BatchStatisticsNormalization",
     "EpisodeError",
-    "BatchNormalization",
     "GradientLearner",
     "ImagePreprocessing",
     "MAML",

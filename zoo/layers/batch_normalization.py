@@ -2,7 +2,7 @@
 
 import keras
 
-from zoo.layers.fused import fusable, fused_batch_normalize
+from zoo.layers.fused import fusable, fused_batch_normalize, population_variance
 
 
 @keras.saving.register_keras_serializable(package="metazoo")
@@ -28,6 +28,7 @@ class BatchNormalization(keras.layers.BatchNormalization):
         if not (training and self.trainable and mask is None and self._takes_fused(inputs)):
             return super().call(inputs, training=training, mask=mask)
         outputs, mean, variance = fused_batch_normalize(inputs, self.gamma, self.beta, self.epsilon)
+        variance = population_variance(inputs, variance)
         self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
         self.moving_variance.assign(
             self.moving_variance * self.momentum + variance * (1.0 - self.momentum)
@@ -42,5 +43,4 @@ class BatchNormalization(keras.layers.BatchNormalization):
             and self.center
             and not self.renorm
             and not self.synchronized
-            and self.compute_dtype == "float32"
         )

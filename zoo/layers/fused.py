@@ -31,14 +31,17 @@ def fused_batch_normalize(inputs, gamma, beta, epsilon):
         epsilon: added to the variance.
 
     Returns:
-        `(outputs, mean, variance)`, with the population variance (divided by the count,
-        as `keras.ops.moments` gives it; the kernel itself reports the Bessel-corrected one).
+        `(outputs, mean, variance)`. The kernel reports the Bessel-corrected variance
+        (divided by count - 1); `population_variance` converts it.
     """
     import tensorflow as tf
 
-    outputs, mean, corrected_variance = tf.compat.v1.nn.fused_batch_norm(
-        inputs, gamma, beta, epsilon=epsilon, is_training=True
-    )
+    return tf.compat.v1.nn.fused_batch_norm(inputs, gamma, beta, epsilon=epsilon, is_training=True)
+
+
+def population_variance(inputs, corrected_variance):
+    """The kernel's corrected variance of `inputs` as `keras.ops.moments` gives it (/ count)."""
+    import tensorflow as tf
+
     count = tf.cast(tf.reduce_prod(tf.shape(inputs)[:-1]), corrected_variance.dtype)
-    variance = corrected_variance * (count - 1.0) / count
-    return outputs, mean, variance
+    return corrected_variance * (count - 1.0) / count
