@@ -184,12 +184,28 @@ def test_a_run_started_from_a_preset_records_it_in_the_presets_it_writes(trained
     tuned, tuned_state = train.train(
         recipe, str(run_dir), steps=SPE, init_from=origin, sampler=sampler_for(recipe), verbose=0
     )
+    with open(os.path.join(origin, METADATA_FILE)) as file:
+        written = json.load(file)
     expected = {
         "preset": "tiny_5way_1shot",
         "train_steps": SPE,
         "train_seconds": start["train_seconds"],
+        "weights_sha256": written["weights_sha256"],
+        "recipe": written["recipe"],
     }
     assert tuned_state["init_from"] == expected
     assert checkpoints.read_state(str(run_dir))["init_from"] == expected
     metadata = train.preset_metadata(recipe, "tiny_5way_1shot", tuned_state)
     assert metadata["init_from"] == expected and metadata["train_steps"] == SPE
+
+    # A run started from that run's preset records the whole lineage.
+    second = train.write_preset(tuned, str(tmp_path / "second"), metadata)
+    _, third_state = train.train(
+        recipe,
+        str(tmp_path / "run3"),
+        steps=SPE,
+        init_from=second,
+        sampler=sampler_for(recipe),
+        verbose=0,
+    )
+    assert third_state["init_from"]["init_from"] == expected

@@ -71,7 +71,12 @@ def train(
                 "preset": origin.get("preset", str(init_from)),
                 "train_steps": origin.get("train_steps"),
                 "train_seconds": origin.get("train_seconds"),
+                "weights_sha256": origin.get("weights_sha256"),
             }
+            if origin.get("recipe"):
+                start["recipe"] = origin["recipe"]
+            if origin.get("init_from"):  # the whole lineage, not only the last run
+                start["init_from"] = origin["init_from"]
         learner.compile(optimizer=recipes.build_optimizer(recipe))
         initial_epoch, seconds = 0, 0.0
     if sampler is None:
