@@ -70,7 +70,7 @@ RECIPES = {
         "model": {"ways": 5, "inner_steps": 1, "eval_inner_steps": 3, "inner_learning_rate": 0.4},
         "train": {"ways": 5, "shots": 5, "queries": 5, "tasks_per_batch": 32},
         "optimizer": {"learning_rate": 4e-4, "halve_every": 1500},
-        "steps": 4500,
+        "steps": 7500,
         "presets": {"maml_omniglot_5way_5shot": (5, 5)},
         "init_from": "maml_omniglot_5way_5shot",
         "paper": {(5, 5): 99.9},
