@@ -95,9 +95,9 @@ RECIPES = {
         "transductive": True,
         "notes": "Finn et al.'s task settings: meta-batch 32, 1 inner step of 0.4, as many "
         "queries as shots in training; 3 inner steps at test. A second stage after "
-        "maml_omniglot_5way_5shot, whose rate (halved every 1000 steps) had fallen to 2e-6 "
-        "while the network still improved: it restarts Adam at 4e-4 and halves it every "
-        "1500 steps. `init_from` in the metadata records the whole lineage.",
+        "maml_omniglot_5way_5shot, whose rate (halved every 1000 steps) had fallen to 2e-6: "
+        "Adam restarted at 4e-4 and halved every 1500 steps. `init_from` in the metadata "
+        "records the whole lineage.",
     },
 }
 
