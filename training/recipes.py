@@ -21,24 +21,6 @@ RECIPES = {
         "serves 5-way and 20-way 5-shot (the 1-shot presets come from "
         "protonet_omniglot_1shot).",
     },
-    "protonet_omniglot_refine": {
-        "algorithm": "PrototypicalNetwork",
-        "model": {"filters": 64, "blocks": 4},
-        "train": {"ways": 60, "shots": 5, "queries": 5, "tasks_per_batch": None},
-        "optimizer": {"learning_rate": 2.5e-4, "halve_every": 1000},
-        "steps": 4500,
-        "presets": {
-            "protonet_omniglot_5way_5shot": (5, 5),
-            "protonet_omniglot_20way_5shot": (20, 5),
-        },
-        "init_from": "protonet_omniglot_5way_5shot",
-        "paper": {(5, 5): 99.7, (20, 5): 98.9},
-        "transductive": False,
-        "notes": "A second stage after protonet_omniglot, whose rate (halved every 2000 "
-        "steps) had fallen to 1e-6: the same 60-way 5-shot 5-query episodes, Adam restarted "
-        "at 2.5e-4 and halved every 1000 steps. `init_from` in the metadata records the "
-        "whole lineage.",
-    },
     "protonet_omniglot_1shot": {
         "algorithm": "PrototypicalNetwork",
         "model": {"filters": 64, "blocks": 4},
@@ -83,23 +65,45 @@ RECIPES = {
         "at a constant Adam 1e-3: it starts from the 5-way 1-shot network and halves the "
         "rate every 1000 steps.",
     },
-    "maml_omniglot_5way_5shot_refine": {
-        "algorithm": "MAML",
-        "model": {"ways": 5, "inner_steps": 1, "eval_inner_steps": 3, "inner_learning_rate": 0.4},
-        "train": {"ways": 5, "shots": 5, "queries": 5, "tasks_per_batch": 32},
-        "optimizer": {"learning_rate": 4e-4, "halve_every": 1500},
-        "steps": 7500,
-        "presets": {"maml_omniglot_5way_5shot": (5, 5)},
-        "init_from": "maml_omniglot_5way_5shot",
-        "paper": {(5, 5): 99.9},
-        "transductive": True,
-        "notes": "Finn et al.'s task settings: meta-batch 32, 1 inner step of 0.4, as many "
-        "queries as shots in training; 3 inner steps at test. A second stage after "
-        "maml_omniglot_5way_5shot, whose rate (halved every 1000 steps) had fallen to 2e-6: "
-        "Adam restarted at 4e-4 and halved every 1500 steps. `init_from` in the metadata "
-        "records the whole lineage.",
-    },
 }
+
+
+def _second_stage(first, init_from, learning_rate, halve_every, steps, notes):
+    """Recipe `first` run again from its preset `init_from`, with Adam restarted.
+
+    Same model, episodes and presets; only the optimizer, the steps and the notes differ.
+    """
+    return dict(
+        RECIPES[first],
+        init_from=init_from,
+        optimizer={"learning_rate": learning_rate, "halve_every": halve_every},
+        steps=steps,
+        notes=notes,
+    )
+
+
+RECIPES["protonet_omniglot_refine"] = _second_stage(
+    "protonet_omniglot",
+    "protonet_omniglot_5way_5shot",
+    learning_rate=2.5e-4,
+    halve_every=1000,
+    steps=4500,
+    notes="A second stage after protonet_omniglot, whose rate (halved every 2000 steps) had "
+    "fallen to 1e-6: the same 60-way 5-shot 5-query episodes, Adam restarted at 2.5e-4 and "
+    "halved every 1000 steps. `init_from` in the metadata records the whole lineage.",
+)
+RECIPES["maml_omniglot_5way_5shot_refine"] = _second_stage(
+    "maml_omniglot_5way_5shot",
+    "maml_omniglot_5way_5shot",
+    learning_rate=4e-4,
+    halve_every=1500,
+    steps=7500,
+    notes="Finn et al.'s task settings: meta-batch 32, 1 inner step of 0.4, as many queries "
+    "as shots in training; 3 inner steps at test. A second stage after "
+    "maml_omniglot_5way_5shot, whose rate (halved every 1000 steps) had fallen to 2e-6: "
+    "Adam restarted at 4e-4 and halved every 1500 steps. `init_from` in the metadata "
+    "records the whole lineage.",
+)
 
 
 def build_learner(recipe):
