@@ -68,25 +68,18 @@ RECIPES = {
 }
 
 
-def _second_stage(first, init_from, learning_rate, halve_every, steps, notes):
+def _second_stage(first, init_from, optimizer, steps, notes):
     """Recipe `first` run again from its preset `init_from`, with Adam restarted.
 
     Same model, episodes and presets; only the optimizer, the steps and the notes differ.
     """
-    return dict(
-        RECIPES[first],
-        init_from=init_from,
-        optimizer={"learning_rate": learning_rate, "halve_every": halve_every},
-        steps=steps,
-        notes=notes,
-    )
+    return dict(RECIPES[first], init_from=init_from, optimizer=optimizer, steps=steps, notes=notes)
 
 
 RECIPES["protonet_omniglot_refine"] = _second_stage(
     "protonet_omniglot",
     "protonet_omniglot_5way_5shot",
-    learning_rate=2.5e-4,
-    halve_every=1000,
+    optimizer={"learning_rate": 2.5e-4, "halve_every": 1000},
     steps=4500,
     notes="A second stage after protonet_omniglot, whose rate (halved every 2000 steps) had "
     "fallen to 1e-6: the same 60-way 5-shot 5-query episodes, Adam restarted at 2.5e-4 and "
@@ -95,8 +88,7 @@ RECIPES["protonet_omniglot_refine"] = _second_stage(
 RECIPES["maml_omniglot_5way_5shot_refine"] = _second_stage(
     "maml_omniglot_5way_5shot",
     "maml_omniglot_5way_5shot",
-    learning_rate=4e-4,
-    halve_every=1500,
+    optimizer={"learning_rate": 4e-4, "halve_every": 1500},
     steps=7500,
     notes="Finn et al.'s task settings: meta-batch 32, 1 inner step of 0.4, as many queries "
     "as shots in training; 3 inner steps at test. A second stage after "
@@ -106,16 +98,35 @@ RECIPES["maml_omniglot_5way_5shot_refine"] = _second_stage(
 )
 
 
+RECIPES["maml_omniglot_5way_5shot_anneal"] = _second_stage(
+    "maml_omniglot_5way_5shot",
+    "maml_omniglot_5way_5shot",
+    optimizer={"learning_rate": 5e-4, "cosine": True},
+    steps=10000,
+    notes="Finn et al.'s task settings: meta-batch 32, 1 inner step of 0.4, as many queries "
+    "as shots in training; 3 inner steps at test. A third stage after "
+    "maml_omniglot_5way_5shot_refine: Adam restarted at 5e-4 and annealed to 0 along a "
+    "cosine over the recipe's 10000 steps. `init_from` in the metadata records the whole "
+    "lineage.",
+)
+
+
 def build_learner(recipe):
     """The untrained meta-learner of a recipe."""
     return getattr(zoo, recipe["algorithm"])(**recipe["model"])
 
 
 def build_optimizer(recipe):
-    """Adam with the recipe's learning rate, halved every `halve_every` steps if set."""
+    """Adam with the recipe's learning rate.
+
+    The rate is halved every `halve_every` steps if that is set, or, with `cosine`, annealed
+    to 0 along a cosine over the recipe's `steps` (a shorter `--steps` run keeps that schedule).
+    """
     settings = recipe["optimizer"]
     rate = settings["learning_rate"]
-    if settings.get("halve_every"):
+    if settings.get("cosine"):
+        rate = keras.optimizers.schedules.CosineDecay(rate, recipe["steps"])
+    elif settings.get("halve_every"):
         rate = keras.optimizers.schedules.ExponentialDecay(
             rate, settings["halve_every"], 0.5, staircase=True
         )
