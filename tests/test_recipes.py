@@ -1,0 +1,41 @@
+"""The learning-rate schedules of the training recipes."""
+
+import numpy as np
+import pytest
+
+from training import recipes
+
+
+def schedule(optimizer_settings, steps=1000):
+    return recipes.build_optimizer({"optimizer": optimizer_settings, "steps": steps})
+
+
+def rate_at(optimizer, step):
+    return float(optimizer._learning_rate(step))
+
+
+def test_a_constant_rate_stays():
+    optimizer = schedule({"learning_rate": 1e-3, "halve_every": None})
+    assert float(optimizer.learning_rate) == pytest.approx(1e-3)
+
+
+def test_halving_halves_every_so_many_steps():
+    optimizer = schedule({"learning_rate": 1e-3, "halve_every": 100})
+    got = [rate_at(optimizer, step) for step in (0, 99, 100, 250)]
+    np.testing.assert_allclose(got, [1e-3, 1e-3, 5e-4, 2.5e-4], rtol=1e-6)
+
+
+def test_cosine_anneals_to_zero_over_the_recipe_steps():
+    optimizer = schedule({"learning_rate": 5e-4, "cosine": True}, steps=1000)
+    got = [rate_at(optimizer, step) for step in (0, 500, 1000, 1500)]
+    np.testing.assert_allclose(got, [5e-4, 2.5e-4, 0, 0], rtol=1e-5, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", sorted(recipes.RECIPES))
+def test_every_shipped_recipe_builds(name):
+    recipe = recipes.get_recipe(name)
+    assert recipes.build_optimizer(recipe) is not None
+    made = {preset for other in recipes.RECIPES.values() for preset in other["presets"]}
+    assert recipe.get("init_from", next(iter(made))) in made  # starts from a preset we make
+    for preset, (ways, shots) in recipe["presets"].items():
+        assert (ways, shots) in recipe["paper"], preset
