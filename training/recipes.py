@@ -111,17 +111,6 @@ RECIPES["maml_omniglot_5way_5shot_anneal"] = _second_stage(
 )
 
 
-RECIPES["protonet_omniglot_anneal"] = _second_stage(
-    "protonet_omniglot",
-    "protonet_omniglot_5way_5shot",
-    optimizer={"learning_rate": 2.5e-4, "cosine": True},
-    steps=5000,
-    notes="A third stage after protonet_omniglot_refine: the same 60-way 5-shot 5-query "
-    "episodes, Adam restarted at 2.5e-4 and annealed to 0 along a cosine over the recipe's "
-    "5000 steps. `init_from` in the metadata records the whole lineage.",
-)
-
-
 def build_learner(recipe):
     """The untrained meta-learner of a recipe."""
     return getattr(zoo, recipe["algorithm"])(**recipe["model"])
