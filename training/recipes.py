@@ -4,6 +4,12 @@ import keras
 
 import zoo
 
+_FINN_TASKS = (
+    "Finn et al.'s task settings: meta-batch 32, 1 inner step of 0.4, as many queries as shots "
+    "in training; 3 inner steps at test."
+)
+
+
 RECIPES = {
     "protonet_omniglot": {
         "algorithm": "PrototypicalNetwork",
@@ -60,10 +66,8 @@ RECIPES = {
         "init_from": "maml_omniglot_5way_1shot",
         "paper": {(5, 5): 99.9},
         "transductive": True,
-        "notes": "Finn et al.'s task settings: meta-batch 32, 1 inner step of 0.4, as many "
-        "queries as shots in training; 3 inner steps at test. Shorter than their 60000 steps "
-        "at a constant Adam 1e-3: it starts from the 5-way 1-shot network and halves the "
-        "rate every 1000 steps.",
+        "notes": f"{_FINN_TASKS} Shorter than their 60000 steps at a constant Adam 1e-3: it "
+        "starts from the 5-way 1-shot network and halves the rate every 1000 steps.",
     },
 }
 
@@ -71,8 +75,10 @@ RECIPES = {
 def _second_stage(first, init_from, optimizer, steps, notes):
     """Recipe `first` run again from its preset `init_from`, with Adam restarted.
 
-    Same model, episodes and presets; only the optimizer, the steps and the notes differ.
+    Same model, episodes and presets; only the optimizer, the steps and the notes differ. The
+    notes end by saying where the lineage is recorded.
     """
+    notes += " `init_from` in the metadata records the whole lineage."
     return dict(RECIPES[first], init_from=init_from, optimizer=optimizer, steps=steps, notes=notes)
 
 
@@ -83,31 +89,23 @@ RECIPES["protonet_omniglot_refine"] = _second_stage(
     steps=4500,
     notes="A second stage after protonet_omniglot, whose rate (halved every 2000 steps) had "
     "fallen to 1e-6: the same 60-way 5-shot 5-query episodes, Adam restarted at 2.5e-4 and "
-    "halved every 1000 steps. `init_from` in the metadata records the whole lineage.",
+    "halved every 1000 steps.",
 )
 RECIPES["maml_omniglot_5way_5shot_refine"] = _second_stage(
     "maml_omniglot_5way_5shot",
     "maml_omniglot_5way_5shot",
     optimizer={"learning_rate": 4e-4, "halve_every": 1500},
     steps=7500,
-    notes="Finn et al.'s task settings: meta-batch 32, 1 inner step of 0.4, as many queries "
-    "as shots in training; 3 inner steps at test. A second stage after "
-    "maml_omniglot_5way_5shot, whose rate (halved every 1000 steps) had fallen to 2e-6: "
-    "Adam restarted at 4e-4 and halved every 1500 steps. `init_from` in the metadata "
-    "records the whole lineage.",
+    notes=f"{_FINN_TASKS} A second stage after maml_omniglot_5way_5shot, whose rate (halved "
+    "every 1000 steps) had fallen to 2e-6: Adam restarted at 4e-4 and halved every 1500 steps.",
 )
-
-
 RECIPES["maml_omniglot_5way_5shot_anneal"] = _second_stage(
     "maml_omniglot_5way_5shot",
     "maml_omniglot_5way_5shot",
     optimizer={"learning_rate": 5e-4, "cosine": True},
     steps=10000,
-    notes="Finn et al.'s task settings: meta-batch 32, 1 inner step of 0.4, as many queries "
-    "as shots in training; 3 inner steps at test. A third stage after "
-    "maml_omniglot_5way_5shot_refine: Adam restarted at 5e-4 and annealed to 0 along a "
-    "cosine over the recipe's 10000 steps. `init_from` in the metadata records the whole "
-    "lineage.",
+    notes=f"{_FINN_TASKS} A third stage after maml_omniglot_5way_5shot_refine: Adam restarted "
+    "at 5e-4 and annealed to 0 along a cosine over the recipe's 10000 steps.",
 )
 
 
