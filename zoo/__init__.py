@@ -8,6 +8,7 @@ from zoo.metric_learner import MetricLearner
 from zoo.preprocessing import ImagePreprocessing
 from zoo.presets import list_presets, load_preset, preset_metadata
 from zoo.prototypical_network import PrototypeClassifier, PrototypicalNetwork
+from zoo.relation_network import RelationClassifier, RelationMeanSquaredError, RelationNetwork
 from zoo.validation import EpisodeError
 
 __version__ = "0.1.0"
@@ -23,6 +24,9 @@ __all__ = [
     "MetricLearner",
     "PrototypeClassifier",
     "PrototypicalNetwork",
+    "RelationClassifier",
+    "RelationMeanSquaredError",
+    "RelationNetwork",
     "conv4_backbone",
     "list_presets",
     "load_preset",

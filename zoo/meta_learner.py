@@ -179,6 +179,13 @@ class MetaLearner(keras.Model):
         strategy = getattr(self, "distribute_strategy", None)
         replicas = strategy.num_replicas_in_sync if strategy is not None else 1
         validation.check_replica_split(x, replicas)
+        # Keras keeps one traced train function and relaxes its input shapes when the data
+        # changes; single episodes after meta-batches (or the reverse) would relax them to an
+        # unknown rank, which `call` cannot split into tasks: trace afresh instead.
+        rank = validation.episode_rank(x)
+        if rank is not None and rank != getattr(self, "_episode_rank", rank):
+            self.train_function = None
+        self._episode_rank = rank
         return super().fit(x, *args, **kwargs)
 
     def build_for_episode(self, ways, shots=1, queries=1, image_size=None):
