@@ -66,9 +66,16 @@ def build_parser():
         "list",
         command_list,
         "List the shipped presets with their measured accuracy, ± 95%% CI, and the paper's.",
-        examples("metazoo list", "metazoo list runs/presets   # also folders written by train"),
+        examples(
+            "metazoo list",
+            "metazoo list runs/presets   # also folders written by train",
+            "metazoo list --markdown     # the README's results table",
+        ),
     )
     sub.add_argument("folders", nargs="*", help="folders of presets to list as well")
+    sub.add_argument(
+        "--markdown", action="store_true", help="print the measured presets as a Markdown table"
+    )
 
     sub = add(
         "train",

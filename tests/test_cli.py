@@ -2,6 +2,7 @@
 
 import json
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -336,3 +337,12 @@ def test_train_writes_evaluated_presets_and_resumes(capsys, monkeypatch, tmp_pat
     assert metadata["train_steps"] == 4 and "accuracy" not in metadata
     result = run(capsys, *argv, "--steps", 6, "--steps-per-epoch", 3)
     assert_user_error(result, "--steps-per-epoch 2")
+
+
+def test_the_readme_results_table_is_generated_from_the_metadata(capsys):
+    status, out, _ = run(capsys, "list", "--markdown")
+    assert status == 0
+    table = out.strip()
+    assert table.count("\n") >= 1 + len(zoo.list_presets())
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert table in readme, "README's results table differs from `metazoo list --markdown`"
