@@ -144,6 +144,12 @@ def build_parser():
     sub.add_argument("--queries", type=int, default=15, metavar="N", help="query images per class")
     sub.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the test episodes")
     sub.add_argument(
+        "--transductive",
+        action="store_true",
+        help="normalize with each test episode's own batch statistics, as the papers' code "
+        "did (with --write: recorded as accuracy_transductive)",
+    )
+    sub.add_argument(
         "--write",
         action="store_true",
         help="record accuracy, ci95 and test_episodes in the preset's metadata.json",

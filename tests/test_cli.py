@@ -301,6 +301,16 @@ def test_eval_prints_accuracy_and_writes_metadata_keeping_the_sha(
     )  # fmt: skip
     assert status == 0, err
     assert "20-way 1-shot" in out and "(paper 96.0%)" in out
+    status, out, err = run(
+        capsys, "eval", preset, "--episodes", 3, "--queries", 2, "--seed", 4,
+        "--data", omniglot_path, "--write", "--transductive",
+    )  # fmt: skip
+    assert status == 0, err
+    assert "[transductive]" in out
+    recorded = json.loads((preset / "metadata.json").read_text())
+    assert recorded["accuracy"] == metadata["accuracy"]  # the preset's own number stays
+    assert 0 <= recorded["accuracy_transductive"] <= 100
+    assert recorded["test_episodes_transductive"] == 3
 
 
 TINY_RECIPE = {

@@ -119,3 +119,20 @@ def test_adapted_classifier_scores_each_image_on_its_own():
 def test_images_too_small_for_the_relation_module():
     with pytest.raises(ValueError, match="at least 22x22"):
         zoo.RelationNetwork(filters=8, image_size=16)
+
+
+def test_the_transductive_setting_uses_the_episode_statistics_and_leaves_the_learner_alone():
+    from conftest import weights_of
+
+    keras.utils.set_random_seed(0)
+    learner = tiny_relation_network()
+    episode, _ = random_episode(ways=3, shots=2, queries=2, size=28, seed=6)
+    other = dict(episode, query_images=np.concatenate([episode["query_images"][:1]] * 6))
+    before = weights_of(learner)
+    transductive = learner.transductive_predictor()
+    # Query 0 is the same image in both episodes; only its companions differ.
+    first, second = np.asarray(transductive(episode))[0], np.asarray(transductive(other))[0]
+    assert np.abs(first - second).max() > 1e-4
+    np.testing.assert_allclose(learner(episode)[0], learner(other)[0], rtol=1e-5, atol=1e-6)
+    for old, new in zip(before, weights_of(learner), strict=True):
+        np.testing.assert_array_equal(old, new)

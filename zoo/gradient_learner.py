@@ -94,6 +94,10 @@ class GradientLearner(MetaLearner):
             variable.assign(source)
         return [network]
 
+    def transductive_predictor(self):
+        """The learner's own logits: its batch-statistics normalization is transductive."""
+        return lambda episode: self(episode, training=False)
+
     # -- meta-training ---------------------------------------------------------------------------
     def get_config(self):
         config = super().get_config()

@@ -107,6 +107,21 @@ class MetaLearner(keras.Model):
         probabilities = keras.layers.Softmax(name="probabilities", dtype="float32")(features)
         return keras.Model(images, probabilities, name=name or f"adapted_{self.name}")
 
+    def transductive_predictor(self):
+        """A function from episodes to query logits normalized with each episode's statistics.
+
+        Several papers' code normalizes with the batch statistics of the test episode at test
+        time (Relation Network, MAML): a query's logits then depend on the other queries.
+        This is that setting, for comparing with their numbers; `call` with `training=False`
+        is not transductive for learners that keep running statistics. The default runs a
+        copy of the learner in training mode, so the learner's own moving averages are left
+        as they are.
+        """
+        copy = type(self).from_config(self.get_config())
+        copy(self._zero_episode(2, 1, 1), training=False)
+        copy.set_weights(self.get_weights())
+        return lambda episode: copy(episode, training=True)
+
     # -- Keras plumbing --------------------------------------------------------------------------
     def compile(self, optimizer="adam", loss=None, metrics=None, **kwargs):
         """Like `keras.Model.compile`, with cross-entropy on logits and accuracy as defaults."""
@@ -190,14 +205,16 @@ class MetaLearner(keras.Model):
 
     def build_for_episode(self, ways, shots=1, queries=1, image_size=None):
         """Creates the weights by running one all-zero episode of the given shape."""
+        self(self._zero_episode(ways, shots, queries, image_size), training=False)
+        return self
+
+    def _zero_episode(self, ways, shots=1, queries=1, image_size=None):
         side = image_size or self.image_size
-        episode = {
+        return {
             "support_images": np.zeros((ways * shots, side, side, 1), "float32"),
             "support_labels": np.repeat(np.arange(ways), shots).astype("int32"),
             "query_images": np.zeros((ways * queries, side, side, 1), "float32"),
         }
-        self(episode, training=False)
-        return self
 
     def get_config(self):
         return {
