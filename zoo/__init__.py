@@ -9,11 +9,18 @@ from zoo.preprocessing import ImagePreprocessing
 from zoo.presets import list_presets, load_preset, preset_metadata
 from zoo.prototypical_network import PrototypeClassifier, PrototypicalNetwork
 from zoo.relation_network import RelationClassifier, RelationMeanSquaredError, RelationNetwork
+from zoo.siamese_network import (
+    BalancedVerificationLoss,
+    SiameseClassifier,
+    SiameseNetwork,
+    WeightedL1Similarity,
+)
 from zoo.validation import EpisodeError
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BalancedVerificationLoss",
     "BatchNormalization",
     "BatchStatisticsNormalization",
     "EpisodeError",
@@ -27,6 +34,9 @@ __all__ = [
     "RelationClassifier",
     "RelationMeanSquaredError",
     "RelationNetwork",
+    "SiameseClassifier",
+    "SiameseNetwork",
+    "WeightedL1Similarity",
     "conv4_backbone",
     "list_presets",
     "load_preset",
