@@ -356,3 +356,12 @@ def test_the_readme_results_table_is_generated_from_the_metadata(capsys):
     assert table.count("\n") >= 1 + len(zoo.list_presets())
     readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert table in readme, "README's results table differs from `metazoo list --markdown`"
+
+
+def test_ci_runs_the_readme_test_command_as_written():
+    root = pathlib.Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text().splitlines()
+    commands = [line.split("#")[0].strip() for line in readme if line.startswith("pip install")]
+    assert commands == ['pip install ".[test]" && pytest']
+    ci = [line.strip() for line in (root / ".ci" / "run").read_text().splitlines()]
+    assert commands[0] in ci
