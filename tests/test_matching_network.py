@@ -114,6 +114,27 @@ def test_a_learned_scale_is_a_weight_that_training_moves(episode):
     assert classifier.get_layer("matching").scale == pytest.approx(float(scale))
 
 
+def test_the_papers_bounded_cosine_floors_the_loss_and_a_scale_lifts_the_floor(episode):
+    """The embeddings end with ReLU and max-pooling, so cosines lie in [0, 1]: with 2 shots of
+    3 classes the right class gets at most y_hat = 2e / (2e + 4), a loss of at least 0.549
+    (half of log 3), however long the model trains. A scale of 10 goes below it."""
+    episode, labels = episode
+    floor = -np.log(2 * np.e / (2 * np.e + 4))
+    losses = {}
+    for scale in (1.0, 10.0):
+        keras.utils.set_random_seed(0)
+        learner = tiny_matching_network(scale=scale)
+        learner.compile(optimizer=keras.optimizers.Adam(1e-2))
+        data = tf.data.Dataset.from_tensors((episode, labels)).repeat(30)
+        learner.fit(data, verbose=0)
+        queries, support = embeddings_of(learner, episode)
+        assert queries.min() >= 0 and support.min() >= 0
+        logits = learner(episode)
+        losses[scale] = float(learner.compute_loss(episode, labels, logits))
+    assert floor < losses[1.0] < np.log(3)
+    assert losses[10.0] < floor / 2
+
+
 def test_bad_options_are_refused():
     with pytest.raises(ValueError, match="similarity"):
         zoo.MatchingNetwork(similarity="dot")
@@ -271,3 +292,19 @@ def test_onnx_and_saved_model_exports_match_keras(fce, tmp_path):
 
     assert 0.0 <= onnx.max_abs_diff <= 1e-4
     assert 0.0 <= saved.max_abs_diff <= 1e-4
+
+
+def test_the_recipes_serve_the_eight_preset_names():
+    from training.recipes import RECIPES
+    from zoo.matching_network.matching_network_presets import MATCHING_NETWORK_PRESETS
+
+    served = {}
+    for name in ("matchingnet_omniglot", "matchingnet_fce_omniglot"):
+        recipe = RECIPES[name]
+        assert recipe["model"]["fce"] == ("fce" in name) and not recipe["transductive"]
+        served.update(recipe["presets"])
+    assert set(served) == set(MATCHING_NETWORK_PRESETS) and len(served) == 8
+    settings = {(5, 1): 98.1, (5, 5): 98.9, (20, 1): 93.8, (20, 5): 98.5}
+    for preset, setting in served.items():
+        assert preset.endswith(f"_{setting[0]}way_{setting[1]}shot")
+        assert RECIPES["matchingnet_omniglot"]["paper"][setting] == settings[setting]
