@@ -87,7 +87,7 @@ class AttentionLSTM(keras.layers.Layer):
         read_steps: the number of reads K.
     """
 
-    def __init__(self, units, read_steps=1, **kwargs):
+    def __init__(self, units, read_steps=2, **kwargs):
         super().__init__(**kwargs)
         self.units = int(units)
         self.read_steps = int(read_steps)

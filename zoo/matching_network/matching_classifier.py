@@ -36,7 +36,7 @@ class MatchingClassifier(keras.layers.Layer):
         ways,
         embedding_size,
         fce=False,
-        read_steps=1,
+        read_steps=2,
         similarity="cosine",
         scale=1.0,
         **kwargs,

@@ -50,14 +50,15 @@ class MatchingNetwork(MetricLearner):
     Options, off by default: `scale` multiplies the similarity before the softmax (fixed, or
     trainable from that value with `learn_scale=True`), and `similarity="euclidean"` uses
     -|f - g|^2 in place of the cosine. Why they exist: the embeddings end with ReLU and
-    max-pooling, so they are non-negative and their cosines lie in [0, 1]. The attention
-    logits of the paper's model then span at most 1, and its softmax over the support set is
-    nearly flat: in N-way 1-shot the right class gets at most e / (e + N - 1) (0.40 at 5-way,
-    0.13 at 20-way), the loss cannot fall below -log of that (0.90 and 2.08 nats), and its
-    gradient on each score stays near 1/n - y_i however well a query is already matched, so
-    training cannot concentrate on the confusable pairs. Scaling the logits (as Oreshkin et
-    al.'s TADAM does for the cosine) removes the bound; a distance is unbounded to begin with,
-    which may be why re-implementations that switched to one trained better.
+    max-pooling, so in the simple model they are non-negative and their cosines lie in [0, 1]
+    (with FCE the LSTMs' outputs may be negative: [-1, 1]). The attention logits of the
+    paper's model then span at most 1, and its softmax over the support set is nearly flat:
+    in N-way 1-shot the right class gets at most e / (e + N - 1) (0.40 at 5-way, 0.13 at
+    20-way), the loss cannot fall below -log of that (0.90 and 2.08 nats), and its gradient
+    on each score, a_i - y_i, stays near 1/n - y_i however well a query is already matched,
+    so training cannot concentrate on the confusable pairs. Scaling the logits (as Oreshkin
+    et al.'s TADAM does for the cosine) removes the bound; a distance is unbounded to begin
+    with, which may be why re-implementations that switched to one trained better.
 
     Reference:
         Vinyals, Blundell, Lillicrap, Kavukcuoglu & Wierstra, "Matching Networks for One Shot
@@ -65,7 +66,8 @@ class MatchingNetwork(MetricLearner):
 
     Args:
         fce: whether to use full context embeddings.
-        read_steps: the attention LSTM's number of reads K (used with `fce=True`).
+        read_steps: the attention LSTM's number of reads K (used with `fce=True`); 2 as in
+            Knagg's code, the paper's K for Omniglot is not known.
         filters: channels of each Conv-4 block.
         blocks: number of Conv-4 blocks.
         similarity: `"cosine"` (the paper) or `"euclidean"` (negative squared distance).
@@ -77,7 +79,7 @@ class MatchingNetwork(MetricLearner):
     def __init__(
         self,
         fce=False,
-        read_steps=1,
+        read_steps=2,
         filters=64,
         blocks=4,
         similarity="cosine",
