@@ -1,7 +1,8 @@
 """Latency of `adapt()` and of the adapted classifier: Keras calls against onnxruntime.
 
 Tasks are 5-way 1-shot with raw 105x105 images (Omniglot's size; the models resize them).
-MAML adapts with its presets' 3 evaluation inner steps. The adapted classifiers are timed on
+MAML adapts with its presets' 3 evaluation inner steps; the FCE Matching Network's adapted
+classifier reads the support set K = 2 times per query. The adapted classifiers are timed on
 batches of raw 105x105 images: `model(x)` run eagerly, `predict_on_batch`, a `tf.function`
 with input signature `[None, None, None, 1]` float32, and onnxruntime on the ONNX file that
 `export.to_onnx` writes (or, if that is unavailable, `tf2onnx.convert.from_function` on the
@@ -21,16 +22,32 @@ SIDE = 105
 WAYS, SHOTS = 5, 1
 BATCHES = (1, 75)
 MAML_SETTINGS = {"ways": WAYS, "inner_steps": 1, "eval_inner_steps": 3, "inner_learning_rate": 0.4}
+MATCHING_READ_STEPS = 2
+ADAPTATION = {
+    "ProtoNet": "embed support, prototypes",
+    "MatchingNet": "embed support",
+    "MatchingNet FCE": "embed support, bidirectional LSTM",
+}
 SEPARATOR = " | "
 
 
 def learners():
-    """A MAML (the presets' settings) and a Prototypical Network with fresh random weights."""
+    """MAML (the presets' settings), a Prototypical Network and the simple and FCE Matching
+    Networks (the recipes' K = 2 reads), with fresh random weights."""
     maml = zoo.MAML(**MAML_SETTINGS)
     maml.build_for_episode(WAYS, SHOTS)
     protonet = zoo.PrototypicalNetwork()
     protonet.build_for_episode(WAYS, SHOTS)
-    return {"MAML": maml, "ProtoNet": protonet}
+    matching = zoo.MatchingNetwork()
+    matching.build_for_episode(WAYS, SHOTS)
+    matching_fce = zoo.MatchingNetwork(fce=True, read_steps=MATCHING_READ_STEPS)
+    matching_fce.build_for_episode(WAYS, SHOTS)
+    return {
+        "MAML": maml,
+        "ProtoNet": protonet,
+        "MatchingNet": matching,
+        "MatchingNet FCE": matching_fce,
+    }
 
 
 def onnx_session(model, directory):
@@ -94,8 +111,8 @@ def tables_text(milliseconds, notes, repeats):
     for name, value in milliseconds.items():
         model, call, size = name.split(SEPARATOR)
         if call == "adapt()":
-            steps = MAML_SETTINGS["eval_inner_steps"] if model == "MAML" else None
-            detail = f"{steps} inner steps" if steps else "embed support, prototypes"
+            steps = MAML_SETTINGS["eval_inner_steps"]
+            detail = f"{steps} inner steps" if model == "MAML" else ADAPTATION[model]
             adapt_rows.append([model, detail, tables.number(value, 1)])
         else:
             inference.setdefault((model, call), {})[int(size)] = value

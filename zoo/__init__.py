@@ -3,6 +3,7 @@
 from zoo.backbones import BatchNormalization, BatchStatisticsNormalization, conv4_backbone
 from zoo.gradient_learner import GradientLearner
 from zoo.maml import MAML
+from zoo.matching_network import MatchingClassifier, MatchingNetwork
 from zoo.meta_learner import MetaLearner
 from zoo.metric_learner import MetricLearner
 from zoo.preprocessing import ImagePreprocessing
@@ -27,6 +28,8 @@ __all__ = [
     "GradientLearner",
     "ImagePreprocessing",
     "MAML",
+    "MatchingClassifier",
+    "MatchingNetwork",
     "MetaLearner",
     "MetricLearner",
     "PrototypeClassifier",
