@@ -11,6 +11,7 @@ from zoo.layers.network_copy import Untracked, state_positions
 from zoo.preprocessing import ImagePreprocessing
 
 PREDICT_BATCH_SIZE = 32  # as keras.Model.predict
+PLAIN = "plain"  # `AdaptedClassifier._forward` of a model that runs as a plain functional model
 
 
 def build_classifier(preprocessing_config, head_layers, name):
@@ -61,6 +62,7 @@ class SharedForward:
     """
 
     def __init__(self, template):
+        template.share_forward(None)
         self.template = template
         self.trainable, self.non_trainable = state_positions(template)
         self.specs = [(tuple(w.shape), w.dtype) for w in template.weights]
@@ -107,11 +109,12 @@ class AdaptedClassifier(keras.Model):
     """A functional `keras.Model` from raw images `[n, H, W, 1]` to class probabilities.
 
     It is an ordinary functional model (its layers hold the task, `fit` fine-tunes it, it
-    saves to `.keras` and exports), with two shortcuts taken when `MetaLearner.adapt` made it:
-    calls run the `SharedForward` of its structure (one graph for all the tasks a learner
-    adapts to, traced once), and `predict` on an in-memory array runs those calls batch by
-    batch instead of building Keras' data pipeline. A classifier loaded from a file runs as a
-    plain functional model.
+    saves to `.keras` and exports), with two shortcuts: calls run a `SharedForward` of its
+    structure, and `predict` on an in-memory array runs those calls batch by batch instead of
+    building Keras' data pipeline. `MetaLearner.adapt` gives it the pass that all classifiers
+    of its structure share (one graph for all the tasks a learner adapts to, traced once); a
+    classifier loaded from a file makes its own on its first eager call, so it computes
+    exactly what the saved one did.
     """
 
     def __init__(self, inputs, outputs, name=None, **kwargs):
@@ -119,23 +122,37 @@ class AdaptedClassifier(keras.Model):
         self._forward = Untracked(None)
 
     def share_forward(self, forward):
-        """Runs calls through `forward` (a `SharedForward`) if it fits this model's weights."""
-        self._forward.value = forward if forward is not None and forward.fits(self) else None
+        """Runs calls through `forward` (a `SharedForward`) if it fits this model's weights.
+
+        With None (or a pass that does not fit), the model runs as a plain functional model.
+        """
+        fits = forward is not None and forward.fits(self)
+        self._forward.value = forward if fits else PLAIN
         return self
 
-    def call(self, inputs, training=None, mask=None, **kwargs):
+    def shared_forward(self):
+        """The `SharedForward` calls run through, made on first need; None if there is none."""
+        if self._forward.value is None and tf.executing_eagerly():
+            try:
+                self.share_forward(SharedForward(self.from_config(self.get_config())))
+            except ValueError:  # state that is not a weight (e.g. a seed)
+                self.share_forward(None)
         forward = self._forward.value
+        return None if forward in (None, PLAIN) else forward
+
+    def call(self, inputs, training=None, mask=None, **kwargs):
         if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
             inputs = inputs[0]
         array = isinstance(inputs, np.ndarray) or ops.is_tensor(inputs)
-        if forward is None or mask is not None or kwargs or not array:
+        forward = self.shared_forward() if array and mask is None and not kwargs else None
+        if forward is None:
             return super().call(inputs, training=training, mask=mask, **kwargs)
         return forward(self.weights, inputs, training)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Like `keras.Model.predict`; an array goes through `__call__` batch by batch."""
         array = isinstance(x, np.ndarray) or tf.is_tensor(x)
-        if self._forward.value is None or steps is not None or callbacks or not array:
+        if steps is not None or callbacks or not array or self.shared_forward() is None:
             return super().predict(
                 x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks
             )
