@@ -68,7 +68,7 @@ def test_classifiers_of_one_shape_share_one_trace(learner):
     forwards = {id(classifier._forward.value) for classifier in classifiers}
     assert len(forwards) == 1 and None not in forwards
     forward = classifiers[0]._forward.value
-    assert forward.function(False).experimental_get_tracing_count() == 1
+    assert forward.function(False, None).experimental_get_tracing_count() == 1
     cache = learner.adaptation_cache
     assert all(f.experimental_get_tracing_count() == 1 for f in cache._functions.values())
 

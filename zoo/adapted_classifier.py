@@ -73,30 +73,42 @@ class SharedForward:
         """Whether `model`'s weights have the template's shapes and dtypes, in order."""
         return [(tuple(w.shape), w.dtype) for w in model.weights] == self.specs
 
-    def function(self, training):
-        """The compiled `(trainable, non_trainable, images) -> (outputs, updates)`."""
+    def function(self, training, weights):
+        """The compiled `(trainable, non_trainable, images) -> (outputs, updates)`.
+
+        It takes the variables themselves (not their values, which would cost one eager read
+        each per call) and reads them in the graph; it is traced once, for these variables'
+        shapes and images of any size.
+        """
         if training not in self._functions:
 
             def forward(trainable, non_trainable, images):
                 return self.template.stateless_call(
-                    trainable, non_trainable, images, training=training
+                    [tf.convert_to_tensor(v) for v in trainable],
+                    [tf.convert_to_tensor(v) for v in non_trainable],
+                    images,
+                    training=training,
                 )
 
-            weights = self.template.weights
-            signature = [
-                [tf.TensorSpec(weights[i].shape, weights[i].dtype) for i in self.trainable],
-                [tf.TensorSpec(weights[i].shape, weights[i].dtype) for i in self.non_trainable],
-                tf.TensorSpec((None, None, None, 1), self.input_dtype),
-            ]
-            self._functions[training] = tf.function(forward, input_signature=signature)
+            function = tf.function(forward, reduce_retracing=True)
+            function.get_concrete_function(
+                *self._variables(weights), tf.TensorSpec((None, None, None, 1), self.input_dtype)
+            )
+            self._functions[training] = function
         return self._functions[training]
+
+    def _variables(self, weights):
+        variables = [weight.value for weight in weights]
+        return (
+            [variables[i] for i in self.trainable],
+            [variables[i] for i in self.non_trainable],
+        )
 
     def __call__(self, weights, images, training):
         """Runs the compiled pass on `weights` (a model's `weights`); assigns state updates."""
-        outputs, updates = self.function(bool(training))(
-            [weights[i].value for i in self.trainable],
-            [weights[i].value for i in self.non_trainable],
-            ops.cast(ops.convert_to_tensor(images), self.input_dtype),
+        training = bool(training)
+        outputs, updates = self.function(training, weights)(
+            *self._variables(weights), ops.cast(ops.convert_to_tensor(images), self.input_dtype)
         )
         if training:
             for position, value in zip(self.non_trainable, updates, strict=True):
