@@ -1,7 +1,9 @@
 """metazoo: a Keras model zoo of meta-learners."""
 
+from zoo.adapted_classifier import AdaptedClassifier
 from zoo.backbones import BatchNormalization, BatchStatisticsNormalization, conv4_backbone
 from zoo.gradient_learner import GradientLearner
+from zoo.layers import NetworkCopy
 from zoo.maml import MAML
 from zoo.meta_learner import MetaLearner
 from zoo.metric_learner import MetricLearner
@@ -13,6 +15,7 @@ from zoo.validation import EpisodeError
 __version__ = "0.1.0"
 
 __all__ = [
+    "AdaptedClassifier",
     "BatchNormalization",
     "BatchStatisticsNormalization",
     "EpisodeError",
@@ -21,6 +24,7 @@ __all__ = [
     "MAML",
     "MetaLearner",
     "MetricLearner",
+    "NetworkCopy",
     "PrototypeClassifier",
     "PrototypicalNetwork",
     "conv4_backbone",
