@@ -138,3 +138,24 @@ def test_a_learner_saves_the_same_after_adapting(tmp_path):
     learner.save(tmp_path / "learner.keras")
     loaded = keras.saving.load_model(tmp_path / "learner.keras")
     assert_weights_equal(weights_of(learner), weights_of(loaded))
+
+
+class ClonedHeadProtoNet(zoo.PrototypicalNetwork):
+    """A learner whose own `task_head` returns ordinary layers: a clone of its backbone."""
+
+    def task_head(self, support, support_labels):
+        backbone = keras.models.clone_model(self.backbone)
+        backbone.set_weights(self.backbone.get_weights())
+        return [backbone, self.metric_head(self.embed(support), support_labels)]
+
+
+def test_a_task_head_of_ordinary_layers_shares_one_forward_pass():
+    learner = ClonedHeadProtoNet(filters=8, blocks=2, image_size=8).build_for_episode(3, 2)
+    classifiers = []
+    for seed in (6, 7):
+        episode, _ = random_episode(seed=seed)
+        classifier, _ = assert_adapted_matches_learner(learner, episode, ways=3)
+        classifiers.append(classifier)
+    first, second = (classifier.shared_forward() for classifier in classifiers)
+    assert first is second is not None
+    assert len(learner.adaptation_cache._forwards) == 1

@@ -28,16 +28,24 @@ def structure_key(head_layers):
     """A key equal for head layers that build classifiers of the same structure.
 
     A layer may define `structure_key()` (`NetworkCopy` does); otherwise its class and config
-    are the key.
+    without names are the key (copies made by `clone_model` get new names, not new math).
     """
     key = []
     for layer in head_layers:
         if hasattr(layer, "structure_key"):
             key.append(layer.structure_key())
         else:
-            config = keras.saving.serialize_keras_object(layer)
+            config = _without_names(keras.saving.serialize_keras_object(layer))
             key.append(json.dumps(config, sort_keys=True, default=repr))
     return tuple(key)
+
+
+def _without_names(config):
+    if isinstance(config, dict):
+        return {k: _without_names(v) for k, v in config.items() if k != "name"}
+    if isinstance(config, (list, tuple)):
+        return [_without_names(v) for v in config]
+    return config
 
 
 def copy_layer(layer):
