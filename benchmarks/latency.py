@@ -1,7 +1,8 @@
 """Latency of adapting to a new task and of the adapted classifier, against learn2learn and ORT.
 
 Tasks are 5-way 1-shot with raw 105x105 images (Omniglot's size; the models resize them).
-MAML adapts with its presets' 3 evaluation inner steps. Rows:
+MAML adapts with its presets' 3 evaluation inner steps; the FCE Matching Network's adapted
+classifier reads the support set K = 2 times per query. Rows:
 
 - a new task: `adapt` on a support set not seen before, then `predict` on 25 queries of the
   new classifier (what a user of the zoo meets per task); each call takes the next of
@@ -30,6 +31,12 @@ TASKS = 12
 BATCHES = (1, QUERIES)
 MAML_STEPS = (1, 5, 10, 20)
 MAML_SETTINGS = {"ways": WAYS, "inner_steps": 1, "eval_inner_steps": 3, "inner_learning_rate": 0.4}
+MATCHING_READ_STEPS = 2
+ADAPTATION = {
+    "ProtoNet": "embed support, prototypes",
+    "MatchingNet": "embed support",
+    "MatchingNet FCE": "embed support, bidirectional LSTM",
+}
 SEPARATOR = " | "
 NEW_TASK = "new task: adapt() + predict"
 ADAPT = "adapt()"
@@ -45,10 +52,20 @@ def maml(eval_inner_steps=MAML_SETTINGS["eval_inner_steps"]):
 
 
 def learners():
-    """A MAML (the presets' settings) and a Prototypical Network with fresh random weights."""
+    """MAML (the presets' settings), a Prototypical Network and the simple and FCE Matching
+    Networks (the recipes' K = 2 reads), with fresh random weights."""
     protonet = zoo.PrototypicalNetwork()
     protonet.build_for_episode(WAYS, SHOTS)
-    return {"MAML": maml(), "ProtoNet": protonet}
+    matching = zoo.MatchingNetwork()
+    matching.build_for_episode(WAYS, SHOTS)
+    matching_fce = zoo.MatchingNetwork(fce=True, read_steps=MATCHING_READ_STEPS)
+    matching_fce.build_for_episode(WAYS, SHOTS)
+    return {
+        "MAML": maml(),
+        "ProtoNet": protonet,
+        "MatchingNet": matching,
+        "MatchingNet FCE": matching_fce,
+    }
 
 
 def tasks(count=TASKS, seed=0):
@@ -203,8 +220,8 @@ def tables_text(milliseconds, notes, repeats, first_calls=None, tasks=None):
                 ]
             )
         elif call == ADAPT:
-            steps = MAML_SETTINGS["eval_inner_steps"] if model == "MAML" else None
-            detail = f"{steps} inner steps" if steps else "embed support, prototypes"
+            steps = MAML_SETTINGS["eval_inner_steps"]
+            detail = f"{steps} inner steps" if model == "MAML" else ADAPTATION.get(model, "")
             if model.startswith("MAML,"):
                 detail = model.split(", ")[1]
                 model = "MAML"

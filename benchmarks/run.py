@@ -1,9 +1,10 @@
 """Runs the benchmarks and prints their tables: `python -m benchmarks [--quick] [--repeats N]`.
 
 Sections: MAML meta-training throughput (ours, a hand-written TF graph, learn2learn and a
-PyTorch reference), Prototypical Network throughput, `adapt()` and inference latency (Keras
-against onnxruntime) and the peak memory of a second-order MAML meta-step. All on synthetic
-images; timings are medians of interleaved repeats and are only reported, never checked.
+PyTorch reference), Prototypical Network and Matching Network throughput, `adapt()` and
+inference latency (Keras against onnxruntime) and the peak memory of a second-order MAML
+meta-step. All on synthetic images; timings are medians of interleaved repeats and are only
+reported, never checked.
 """
 
 import argparse
@@ -15,7 +16,7 @@ import time
 if __package__ in (None, ""):  # `python benchmarks/run.py`
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-SECTIONS = ("maml", "protonet", "latency", "memory")
+SECTIONS = ("maml", "protonet", "matching", "latency", "memory")
 
 
 def parse_arguments(argv=None):
@@ -97,6 +98,25 @@ def run_protonet(arguments):
     )
 
 
+def run_matching(arguments):
+    from benchmarks import matching_throughput, timing
+    from benchmarks.workers import Worker
+
+    log("  [Matching Networks] building and warming up ...")
+    worker = Worker("benchmarks.matching_throughput:build", (), arguments.threads)
+    try:
+        calls = 1 if arguments.quick else 3
+        timers = {name: worker.step_function(name, calls) for name in worker.available}
+        times = timing.interleaved(timers, arguments.repeats)
+    finally:
+        worker.close()
+    results = {
+        name: (1.0 / timing.median(values), timing.spread(values), worker.first_call[name])
+        for name, values in times.items()
+    }
+    return matching_throughput.table(results, arguments.repeats)
+
+
 def run_latency(arguments):
     from benchmarks import latency, timing
     from benchmarks.workers import Worker
@@ -160,6 +180,7 @@ def main(argv=None):
     runners = {
         "maml": run_maml,
         "protonet": run_protonet,
+        "matching": run_matching,
         "latency": run_latency,
         "memory": run_memory,
     }

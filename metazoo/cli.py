@@ -66,9 +66,16 @@ def build_parser():
         "list",
         command_list,
         "List the shipped presets with their measured accuracy, ± 95%% CI, and the paper's.",
-        examples("metazoo list", "metazoo list runs/presets   # also folders written by train"),
+        examples(
+            "metazoo list",
+            "metazoo list runs/presets   # also folders written by train",
+            "metazoo list --markdown     # the README's results table",
+        ),
     )
     sub.add_argument("folders", nargs="*", help="folders of presets to list as well")
+    sub.add_argument(
+        "--markdown", action="store_true", help="print the measured presets as a Markdown table"
+    )
 
     sub = add(
         "train",
@@ -136,6 +143,12 @@ def build_parser():
     )
     sub.add_argument("--queries", type=int, default=15, metavar="N", help="query images per class")
     sub.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the test episodes")
+    sub.add_argument(
+        "--transductive",
+        action="store_true",
+        help="normalize with each test episode's own batch statistics, as the papers' code "
+        "did (with --write: recorded as accuracy_transductive)",
+    )
     sub.add_argument(
         "--write",
         action="store_true",

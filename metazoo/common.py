@@ -173,9 +173,10 @@ def format_accuracy(metadata):
     return text + "%"
 
 
-def evaluation_metadata(result, queries, seed):
-    """The metadata fields recording an evaluation."""
-    return {
+def evaluation_metadata(result, queries, seed, suffix=""):
+    """The metadata fields recording an evaluation (`suffix="_transductive"`: the
+    transductive one, recorded beside the preset's own)."""
+    fields = {
         "accuracy": round(result["accuracy"], 3),
         "ci95": round(result["ci95"], 3),
         "test_episodes": int(result["episodes"]),
@@ -183,3 +184,4 @@ def evaluation_metadata(result, queries, seed):
         "eval_seed": int(seed),
         "evaluated": datetime.date.today().isoformat(),
     }
+    return {f"{key}{suffix}": value for key, value in fields.items()}

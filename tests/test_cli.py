@@ -2,6 +2,7 @@
 
 import json
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -300,6 +301,16 @@ def test_eval_prints_accuracy_and_writes_metadata_keeping_the_sha(
     )  # fmt: skip
     assert status == 0, err
     assert "20-way 1-shot" in out and "(paper 96.0%)" in out
+    status, out, err = run(
+        capsys, "eval", preset, "--episodes", 3, "--queries", 2, "--seed", 4,
+        "--data", omniglot_path, "--write", "--transductive",
+    )  # fmt: skip
+    assert status == 0, err
+    assert "[transductive]" in out
+    recorded = json.loads((preset / "metadata.json").read_text())
+    assert recorded["accuracy"] == metadata["accuracy"]  # the preset's own number stays
+    assert 0 <= recorded["accuracy_transductive"] <= 100
+    assert recorded["test_episodes_transductive"] == 3
 
 
 TINY_RECIPE = {
@@ -336,3 +347,21 @@ def test_train_writes_evaluated_presets_and_resumes(capsys, monkeypatch, tmp_pat
     assert metadata["train_steps"] == 4 and "accuracy" not in metadata
     result = run(capsys, *argv, "--steps", 6, "--steps-per-epoch", 3)
     assert_user_error(result, "--steps-per-epoch 2")
+
+
+def test_the_readme_results_table_is_generated_from_the_metadata(capsys):
+    status, out, _ = run(capsys, "list", "--markdown")
+    assert status == 0
+    table = out.strip()
+    assert table.count("\n") >= 1 + len(zoo.list_presets())
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert table in readme, "README's results table differs from `metazoo list --markdown`"
+
+
+def test_ci_runs_the_readme_test_command_as_written():
+    root = pathlib.Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text().splitlines()
+    commands = [line.split("#")[0].strip() for line in readme if line.startswith("pip install")]
+    assert commands == ['pip install ".[test]" && pytest']
+    ci = [line.strip() for line in (root / ".ci" / "run").read_text().splitlines()]
+    assert commands[0] in ci

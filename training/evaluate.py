@@ -14,7 +14,7 @@ def confidence_interval(accuracies):
     return float(values.mean()), float(1.96 * values.std(ddof=1) / math.sqrt(values.size))
 
 
-def evaluate(learner, sampler, episodes=1000, tasks_per_batch=10, verbose=1):
+def evaluate(learner, sampler, episodes=1000, tasks_per_batch=10, verbose=1, transductive=False):
     """Evaluates a meta-learner on `episodes` episodes of a sampler.
 
     Args:
@@ -23,6 +23,8 @@ def evaluate(learner, sampler, episodes=1000, tasks_per_batch=10, verbose=1):
         episodes: number of episodes.
         tasks_per_batch: episodes run together in one call.
         verbose: show a progress bar.
+        transductive: normalize with each episode's own statistics, as some papers' code did
+            (`MetaLearner.transductive_predictor`).
 
     Returns:
         A dict with `accuracy` and `ci95` (percent), `episodes`, and per-episode `accuracies`.
@@ -33,7 +35,7 @@ def evaluate(learner, sampler, episodes=1000, tasks_per_batch=10, verbose=1):
     batches = math.ceil(episodes / batch)
     data = sampler.dataset(batches * batch, tasks_per_batch=batch)
     progress = keras.utils.Progbar(batches * batch, unit_name="episode") if verbose else None
-    predict = _predictor(learner)
+    predict = _predictor(learner.transductive_predictor() if transductive else learner)
     accuracies = []
     for episode, labels in data:
         logits = predict(episode)
@@ -47,11 +49,18 @@ def evaluate(learner, sampler, episodes=1000, tasks_per_batch=10, verbose=1):
     return {"accuracy": mean, "ci95": ci95, "episodes": len(accuracies), "accuracies": accuracies}
 
 
-def _predictor(learner):
+def _predictor(logits):
+    """`logits(episode)` compiled; a learner is called with `training=False`."""
     import tensorflow as tf
+
+    if isinstance(logits, keras.Model):
+        learner = logits
+
+        def logits(episode):
+            return learner(episode, training=False)
 
     @tf.function(reduce_retracing=True)
     def predict(episode):
-        return learner(episode, training=False)
+        return logits(episode)
 
     return predict

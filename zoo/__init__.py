@@ -5,28 +5,45 @@ from zoo.backbones import BatchNormalization, BatchStatisticsNormalization, conv
 from zoo.gradient_learner import GradientLearner
 from zoo.layers import NetworkCopy
 from zoo.maml import MAML
+from zoo.matching_network import MatchingClassifier, MatchingNetwork
 from zoo.meta_learner import MetaLearner
 from zoo.metric_learner import MetricLearner
 from zoo.preprocessing import ImagePreprocessing
 from zoo.presets import list_presets, load_preset, preset_metadata
 from zoo.prototypical_network import PrototypeClassifier, PrototypicalNetwork
+from zoo.relation_network import RelationClassifier, RelationMeanSquaredError, RelationNetwork
+from zoo.siamese_network import (
+    BalancedVerificationLoss,
+    SiameseClassifier,
+    SiameseNetwork,
+    WeightedL1Similarity,
+)
 from zoo.validation import EpisodeError
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AdaptedClassifier",
+    "BalancedVerificationLoss",
     "BatchNormalization",
     "BatchStatisticsNormalization",
     "EpisodeError",
     "GradientLearner",
     "ImagePreprocessing",
     "MAML",
+    "MatchingClassifier",
+    "MatchingNetwork",
     "MetaLearner",
     "MetricLearner",
     "NetworkCopy",
     "PrototypeClassifier",
     "PrototypicalNetwork",
+    "RelationClassifier",
+    "RelationMeanSquaredError",
+    "RelationNetwork",
+    "SiameseClassifier",
+    "SiameseNetwork",
+    "WeightedL1Similarity",
     "conv4_backbone",
     "list_presets",
     "load_preset",

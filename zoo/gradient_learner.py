@@ -100,6 +100,10 @@ class GradientLearner(MetaLearner):
             values[position] = value
         return [self.network_copy(self.network, values)]
 
+    def transductive_predictor(self):
+        """The learner's own logits: its batch-statistics normalization is transductive."""
+        return lambda episode: self(episode, training=False)
+
     # -- meta-training ---------------------------------------------------------------------------
     def get_config(self):
         config = super().get_config()

@@ -154,6 +154,21 @@ class MetaLearner(keras.Model):
             forward = None
         return classifier.share_forward(forward)
 
+    def transductive_predictor(self):
+        """A function from episodes to query logits normalized with each episode's statistics.
+
+        Several papers' code normalizes with the batch statistics of the test episode at test
+        time (Relation Network, MAML): a query's logits then depend on the other queries.
+        This is that setting, for comparing with their numbers; `call` with `training=False`
+        is not transductive for learners that keep running statistics. The default runs a
+        copy of the learner in training mode, so the learner's own moving averages are left
+        as they are.
+        """
+        copy = type(self).from_config(self.get_config())
+        copy(self._zero_episode(2, 1, 1), training=False)
+        copy.set_weights(self.get_weights())
+        return lambda episode: copy(episode, training=True)
+
     # -- Keras plumbing --------------------------------------------------------------------------
     def compile(self, optimizer="adam", loss=None, metrics=None, **kwargs):
         """Like `keras.Model.compile`, with cross-entropy on logits and accuracy as defaults."""
@@ -226,18 +241,27 @@ class MetaLearner(keras.Model):
         strategy = getattr(self, "distribute_strategy", None)
         replicas = strategy.num_replicas_in_sync if strategy is not None else 1
         validation.check_replica_split(x, replicas)
+        # Keras keeps one traced train function and relaxes its input shapes when the data
+        # changes; single episodes after meta-batches (or the reverse) would relax them to an
+        # unknown rank, which `call` cannot split into tasks: trace afresh instead.
+        rank = validation.episode_rank(x)
+        if rank is not None and rank != getattr(self, "_episode_rank", rank):
+            self.train_function = None
+        self._episode_rank = rank
         return super().fit(x, *args, **kwargs)
 
     def build_for_episode(self, ways, shots=1, queries=1, image_size=None):
         """Creates the weights by running one all-zero episode of the given shape."""
+        self(self._zero_episode(ways, shots, queries, image_size), training=False)
+        return self
+
+    def _zero_episode(self, ways, shots=1, queries=1, image_size=None):
         side = image_size or self.image_size
-        episode = {
+        return {
             "support_images": np.zeros((ways * shots, side, side, 1), "float32"),
             "support_labels": np.repeat(np.arange(ways), shots).astype("int32"),
             "query_images": np.zeros((ways * queries, side, side, 1), "float32"),
         }
-        self(episode, training=False)
-        return self
 
     def get_config(self):
         return {

@@ -107,6 +107,16 @@ def check_episode(episode, ways=None):
     return {"support_images": images, "support_labels": labels, "query_images": queries}
 
 
+def episode_rank(data):
+    """Rank of `support_images` in a `tf.data.Dataset` of episodes (4: single episodes, 5:
+    meta-batches), or None for anything else."""
+    spec = getattr(data, "element_spec", None)
+    episode = spec[0] if isinstance(spec, tuple) else spec
+    if not isinstance(episode, dict) or "support_images" not in episode:
+        return None
+    return episode["support_images"].shape.rank
+
+
 def check_replica_split(data, replicas):
     """Checks that a data set of `(episode, query_labels)` splits evenly across replicas.
 

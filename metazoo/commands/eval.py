@@ -42,12 +42,23 @@ def command_eval(args):
     sampler = omniglot_sampler(
         data_dir, "test", ways, shots, args.queries, args.seed, learner.image_size
     )
-    result = evaluate(learner, sampler, args.episodes, verbose=int(sys.stdout.isatty()))
+    transductive = args.transductive or bool(metadata.get("transductive"))
+    if args.write and args.transductive and not metadata.get("transductive"):
+        suffix = "_transductive"  # recorded beside the preset's own (non-transductive) number
+    else:
+        suffix = ""
+    result = evaluate(
+        learner,
+        sampler,
+        args.episodes,
+        verbose=int(sys.stdout.isatty()),
+        transductive=args.transductive,
+    )
     name = metadata.get("preset", args.preset)
     paper = paper_accuracy(name, metadata, None if own else (ways, shots))
     paper = f" (paper {paper}%)" if paper is not None else ""
     # MAML normalizes with the query batch's statistics, as in the paper: say so.
-    transductive = " [transductive]" if metadata.get("transductive") else ""
+    transductive = " [transductive]" if transductive else ""
     say(
         f"{name}: {ways}-way {shots}-shot, Omniglot test split, {result['episodes']} episodes "
         f"of {args.queries} queries per class (seed {args.seed}): "
@@ -55,8 +66,8 @@ def command_eval(args):
     )
     if args.write:
         path = os.path.join(directory, METADATA_FILE)
-        metadata.update(evaluation_metadata(result, args.queries, args.seed))
-        if metadata.get("paper_accuracy") is not None:
+        metadata.update(evaluation_metadata(result, args.queries, args.seed, suffix))
+        if metadata.get("paper_accuracy") is not None and "accuracy" in metadata:
             metadata["meets_paper"] = bool(metadata["accuracy"] >= metadata["paper_accuracy"])
         write_json_atomically(path, metadata)
         say(f"recorded in {path}")

@@ -17,6 +17,75 @@ def read_metadata(folder):
         return json.load(file)
 
 
+def lineage(metadata):
+    """The training stages of a preset, oldest first: `(recipe or preset, steps, seconds)`."""
+    stages, record = [], metadata
+    while record:
+        stages.append(
+            (
+                record.get("recipe"),
+                record.get("preset"),
+                record.get("train_steps"),
+                record.get("train_seconds"),
+            )
+        )
+        record = record.get("init_from")
+    return stages[::-1]
+
+
+def episode_shape(recipe, preset):
+    """`60-way 5-shot` for the training episodes of a recipe (looked up by name or preset)."""
+    from metazoo.common import recipe_of
+    from training.recipes import RECIPES
+
+    if isinstance(recipe, dict):
+        train = recipe.get("train", {})
+    else:
+        train = RECIPES.get(recipe or recipe_of(preset) or "", {}).get("train", {})
+    return f"{train['ways']}-way {train['shots']}-shot" if train else "?"
+
+
+def training_summary(metadata):
+    """E.g. `6000 steps 60-way 5-shot, then 20000 steps 60-way 1-shot; 117 + 254 min`."""
+    groups, minutes = [], []
+    for recipe, preset, steps, seconds in lineage(metadata):
+        shape = episode_shape(recipe, preset)
+        if groups and groups[-1][0] == shape:
+            groups[-1][1].append(steps)
+        else:
+            groups.append((shape, [steps]))
+        minutes.append("?" if seconds is None else f"{seconds / 60:.0f}")
+    text = ", then ".join(
+        f"{' + '.join(str(steps) for steps in counts)} steps {shape}" for shape, counts in groups
+    )
+    return f"{text}; {' + '.join(minutes)} min"
+
+
+def markdown_table(rows):
+    """The README's results table, one row per preset that has been measured."""
+    lines = [
+        "| preset | setting | accuracy | paper | meets paper | episodes x queries/class "
+        "| transductive | training |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, metadata in rows:
+        if metadata is None or metadata.get("accuracy") is None:
+            continue
+        paper = paper_accuracy(os.path.basename(os.path.normpath(name)), metadata)
+        cells = [
+            f"`{os.path.basename(os.path.normpath(name))}`",
+            f"{metadata['ways']}-way {metadata['shots']}-shot",
+            f"{metadata['accuracy']:.2f} ± {metadata['ci95']:.2f}",
+            "-" if paper is None else f"{paper}",
+            "yes" if metadata.get("meets_paper") else "no",
+            f"{metadata.get('test_episodes', '?')} x {metadata.get('test_queries_per_class', 15)}",
+            "yes" if metadata.get("transductive") else "no",
+            training_summary(metadata),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def command_list(args):
     from zoo import presets
 
@@ -31,6 +100,9 @@ def command_list(args):
             metadata = read_metadata(candidate)
             if metadata is not None:
                 rows.append((candidate, metadata))
+    if getattr(args, "markdown", False):
+        say(markdown_table(rows))
+        return 0
     width = max(len(name) for name, _ in rows)
     for name, metadata in rows:
         if metadata is None:

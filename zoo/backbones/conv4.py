@@ -12,14 +12,21 @@ def conv4_backbone(
     normalization="batch",
     image_size=28,
     name="conv4",
+    pooled_blocks=None,
+    padding="same",
+    flatten=True,
+    channels=1,
 ):
     """Builds the Conv-4 embedding: `blocks` x [3x3 conv, batch norm, ReLU, downsample].
 
-    Two variants from the papers:
+    Three variants from the papers:
         - `downsampling="max_pool"`: 2x2 max-pooling after each block (Vinyals et al.; Snell et
           al.), 28x28 -> 1x1x64.
         - `downsampling="stride"`: stride-2 convolutions without pooling (Finn et al. on
           Omniglot), then a global average over space, 28x28 -> 64.
+        - `pooled_blocks=2, padding=("valid", "valid", "same", "same"), flatten=False`: Sung et
+          al.'s embedding, max-pooling after the first two blocks only, feature maps kept,
+          28x28 -> 5x5x64.
 
     Reference:
         Vinyals et al., "Matching Networks for One Shot Learning", NeurIPS 2016.
@@ -32,9 +39,14 @@ def conv4_backbone(
             (always the current batch's statistics, as MAML does).
         image_size: side of the square, preprocessed input.
         name: the model's name.
+        pooled_blocks: with `"max_pool"`, how many of the first blocks pool (default: all).
+        padding: the convolutions' padding, one for all blocks or a sequence of one per block.
+        flatten: flatten the last feature map into a vector (else keep `[n, h, w, filters]`).
+        channels: channels of the input.
 
     Returns:
-        A `keras.Sequential` mapping `[n, image_size, image_size, 1]` to `[n, features]`.
+        A `keras.Sequential` mapping `[n, image_size, image_size, channels]` to `[n, features]`
+        (or to feature maps when `flatten=False`).
     """
     if downsampling not in ("max_pool", "stride"):
         raise ValueError(f"downsampling must be 'max_pool' or 'stride', got {downsampling!r}")
@@ -42,22 +54,28 @@ def conv4_backbone(
         raise ValueError(
             f"normalization must be 'batch' or 'batch_statistics', got {normalization!r}"
         )
-    layers = [keras.Input((image_size, image_size, 1))]
+    paddings = [padding] * blocks if isinstance(padding, str) else list(padding)
+    if len(paddings) != blocks:
+        raise ValueError(f"padding has {len(paddings)} entries for {blocks} blocks")
+    pooled_blocks = blocks if pooled_blocks is None else int(pooled_blocks)
+    layers = [keras.Input((image_size, image_size, channels))]
     for index in range(blocks):
         strides = 2 if downsampling == "stride" else 1
         layers.append(
-            keras.layers.Conv2D(filters, 3, strides=strides, padding="same", name=f"conv{index}")
+            keras.layers.Conv2D(
+                filters, 3, strides=strides, padding=paddings[index], name=f"conv{index}"
+            )
         )
         if normalization == "batch":
             layers.append(BatchNormalization(momentum=0.9, name=f"norm{index}"))
         else:
             layers.append(BatchStatisticsNormalization(name=f"norm{index}"))
         layers.append(keras.layers.ReLU(name=f"relu{index}"))
-        if downsampling == "max_pool":
+        if downsampling == "max_pool" and index < pooled_blocks:
             layers.append(keras.layers.MaxPooling2D(2, name=f"pool{index}"))
     if downsampling == "stride":
         layers.append(keras.layers.GlobalAveragePooling2D(name="average"))
-    else:
+    elif flatten:
         layers.append(keras.layers.Flatten(name="flatten"))
     return keras.Sequential(layers, name=name)
 
