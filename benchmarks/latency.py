@@ -1,12 +1,19 @@
-"""Latency of `adapt()` and of the adapted classifier: Keras calls against onnxruntime.
+"""Latency of adapting to a new task and of the adapted classifier, against learn2learn and ORT.
 
 Tasks are 5-way 1-shot with raw 105x105 images (Omniglot's size; the models resize them).
 MAML adapts with its presets' 3 evaluation inner steps; the FCE Matching Network's adapted
-classifier reads the support set K = 2 times per query. The adapted classifiers are timed on
-batches of raw 105x105 images: `model(x)` run eagerly, `predict_on_batch`, a `tf.function`
-with input signature `[None, None, None, 1]` float32, and onnxruntime on the ONNX file that
-`export.to_onnx` writes (or, if that is unavailable, `tf2onnx.convert.from_function` on the
-same `tf.function`).
+classifier reads the support set K = 2 times per query. Rows:
+
+- a new task: `adapt` on a support set not seen before, then `predict` on 25 queries of the
+  new classifier (what a user of the zoo meets per task); each call takes the next of
+  `TASKS` different support sets, so every call builds and runs a new classifier;
+- `adapt()` alone, and for MAML against the number of inner steps (1, 5, 10, 20);
+- the adapted classifier on batches of 1 and 25 raw images: `predict`, `model(x)`,
+  `predict_on_batch`, a `tf.function` with input signature `[None, None, None, 1]` float32,
+  and onnxruntime on the ONNX file `export.to_onnx` writes;
+- learn2learn's MAML on the same task (clone, 3 inner steps of the same strided Conv-4,
+  softmax over the 25 queries) and the same in plain PyTorch, when PyTorch is installed
+  (`benchmarks.torch_maml`); they run in a worker of their own.
 """
 
 import os
@@ -16,11 +23,13 @@ import numpy as np
 import tensorflow as tf
 
 import zoo
-from benchmarks import synthetic, tables
+from benchmarks import synthetic, tables, torch_maml
 
 SIDE = 105
-WAYS, SHOTS = 5, 1
-BATCHES = (1, 75)
+WAYS, SHOTS, QUERIES = 5, 1, 25
+TASKS = 12
+BATCHES = (1, QUERIES)
+MAML_STEPS = (1, 5, 10, 20)
 MAML_SETTINGS = {"ways": WAYS, "inner_steps": 1, "eval_inner_steps": 3, "inner_learning_rate": 0.4}
 MATCHING_READ_STEPS = 2
 ADAPTATION = {
@@ -29,13 +38,22 @@ ADAPTATION = {
     "MatchingNet FCE": "embed support, bidirectional LSTM",
 }
 SEPARATOR = " | "
+NEW_TASK = "new task: adapt() + predict"
+ADAPT = "adapt()"
+LEARN2LEARN = "learn2learn MAML"
+REFERENCE = "PyTorch reference"
+TORCH_TASK = "new task: clone + 3 steps + softmax"
+
+
+def maml(eval_inner_steps=MAML_SETTINGS["eval_inner_steps"]):
+    """A MAML with the presets' settings and fresh random weights."""
+    learner = zoo.MAML(**{**MAML_SETTINGS, "eval_inner_steps": eval_inner_steps})
+    return learner.build_for_episode(WAYS, SHOTS)
 
 
 def learners():
     """MAML (the presets' settings), a Prototypical Network and the simple and FCE Matching
     Networks (the recipes' K = 2 reads), with fresh random weights."""
-    maml = zoo.MAML(**MAML_SETTINGS)
-    maml.build_for_episode(WAYS, SHOTS)
     protonet = zoo.PrototypicalNetwork()
     protonet.build_for_episode(WAYS, SHOTS)
     matching = zoo.MatchingNetwork()
@@ -43,11 +61,31 @@ def learners():
     matching_fce = zoo.MatchingNetwork(fce=True, read_steps=MATCHING_READ_STEPS)
     matching_fce.build_for_episode(WAYS, SHOTS)
     return {
-        "MAML": maml,
+        "MAML": maml(),
         "ProtoNet": protonet,
         "MatchingNet": matching,
         "MatchingNet FCE": matching_fce,
     }
+
+
+def tasks(count=TASKS, seed=0):
+    """`count` support sets `(images, labels)` of raw images, and 25 raw query images."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(WAYS, dtype="int32"), SHOTS)
+    support = [(synthetic.raw_images(WAYS * SHOTS, SIDE, rng), labels) for _ in range(count)]
+    return support, synthetic.raw_images(QUERIES, SIDE, rng)
+
+
+def cycling(function, items):
+    """A function of no arguments calling `function(item)` on the next of `items` each time."""
+    state = {"next": 0}
+
+    def step():
+        item = items[state["next"] % len(items)]
+        state["next"] += 1
+        return function(*item)
+
+    return step
 
 
 def onnx_session(model, directory):
@@ -73,57 +111,140 @@ def onnx_session(model, directory):
     return session, how
 
 
-def build():
-    """Builder of the worker: adapt calls and classifier calls, named `model | call | batch`."""
-    episode, _ = synthetic.episode(WAYS, SHOTS, 1, SIDE)
-    support, labels = episode["support_images"], episode["support_labels"]
+def name(*parts):
+    return SEPARATOR.join(str(part) for part in parts)
+
+
+def build(maml_steps=MAML_STEPS, learners=learners, maml=maml, onnx=True):
+    """Builder of the TensorFlow worker: adaptation and classifier calls, `model | call | n`.
+
+    Args:
+        maml_steps: the numbers of inner steps of the MAML adaptation rows.
+        learners: makes `{name: learner}` of the other rows.
+        maml: makes the MAML learner of those rows from a number of inner steps.
+        onnx: whether to export to ONNX and time onnxruntime.
+    """
+    support_sets, queries = tasks()
     rng = np.random.default_rng(1)
     batches = {size: synthetic.raw_images(size, SIDE, rng) for size in BATCHES}
     steps, notes = {}, {}
     directory = tempfile.mkdtemp(prefix="metazoo-bench-")
-    for name, learner in learners().items():
-        steps[SEPARATOR.join([name, "adapt()", str(WAYS * SHOTS)])] = lambda learner=learner: (
-            learner.adapt(support, labels)
+    for model_name, learner in learners().items():
+        steps[name(model_name, NEW_TASK, QUERIES)] = cycling(
+            lambda s, y, learner=learner: learner.adapt(s, y).predict(queries, verbose=0),
+            support_sets,
         )
-        model = learner.adapt(support, labels)
+        steps[name(model_name, ADAPT, WAYS * SHOTS)] = cycling(learner.adapt, support_sets)
+        model = learner.adapt(*support_sets[0])
         serve = tf.function(
             lambda images, model=model: model(images, training=False),
             input_signature=[tf.TensorSpec((None, None, None, 1), tf.float32)],
         )
-        session, notes["onnx"] = onnx_session(model, directory)
-        input_name = session.get_inputs()[0].name
+        calls = {}
+        if onnx:
+            session, notes["onnx"] = onnx_session(model, directory)
+            input_name = session.get_inputs()[0].name
         for size, images in batches.items():
             tensor = tf.constant(images)
             calls = {
-                "Keras model(x), eager": lambda m=model, t=tensor: m(t, training=False).numpy(),
+                "Keras predict": lambda m=model, x=images: m.predict(x, verbose=0),
+                "Keras model(x)": lambda m=model, t=tensor: m(t, training=False).numpy(),
                 "Keras predict_on_batch": lambda m=model, x=images: m.predict_on_batch(x),
                 "tf.function": lambda f=serve, t=tensor: f(t).numpy(),
-                "onnxruntime": lambda s=session, x=images, i=input_name: s.run(None, {i: x}),
             }
+            if onnx:
+                calls["onnxruntime"] = lambda s=session, x=images, i=input_name: s.run(None, {i: x})
             for call, function in calls.items():
-                steps[SEPARATOR.join([name, call, str(size)])] = function
+                steps[name(model_name, call, size)] = function
+    for count in maml_steps:
+        learner = maml(count)
+        steps[name(f"MAML, {count} inner steps", ADAPT, WAYS * SHOTS)] = cycling(
+            learner.adapt, support_sets
+        )
     return steps, notes
 
 
-def tables_text(milliseconds, notes, repeats):
-    """The adapt table and the inference table from `{step name: median ms}`."""
-    adapt_rows, inference = [], {}
-    for name, value in milliseconds.items():
-        model, call, size = name.split(SEPARATOR)
-        if call == "adapt()":
+def build_torch():
+    """Builder of the PyTorch worker: learn2learn's MAML adapting to new tasks, and plain PyTorch.
+
+    Returns steps of None, with the reason as note, when PyTorch or learn2learn is missing.
+    """
+    torch, reason = torch_maml.load_torch()
+    rows = [name(LEARN2LEARN, TORCH_TASK, QUERIES), name(REFERENCE, TORCH_TASK, QUERIES)]
+    if torch is None:
+        return dict.fromkeys(rows), dict.fromkeys(rows, reason)
+    support_sets, queries = tasks()
+    steps, notes = {}, {}
+    maml_class, notes[rows[0]] = torch_maml.load_learn2learn_maml()
+    settings = {"steps": MAML_SETTINGS["eval_inner_steps"], "alpha": 0.4}
+    steps[rows[0]] = (
+        cycling(
+            torch_maml.learn2learn_adaptation(torch, maml_class, queries, **settings), support_sets
+        )
+        if maml_class is not None
+        else None
+    )
+    steps[rows[1]] = cycling(
+        torch_maml.reference_adaptation(torch, queries, **settings), support_sets
+    )
+    notes[rows[1]] = f"plain PyTorch (torch.func), torch {torch.__version__}"
+    return steps, notes
+
+
+def tables_text(milliseconds, notes, repeats, first_calls=None, tasks=None):
+    """The per-task table, the adaptation table and the inference table, from median ms.
+
+    Args:
+        milliseconds: `{step name: median ms}`.
+        notes: `{step name or "onnx": note}`; a step with a note and no time did not run.
+        repeats: the measurements behind each median of a call.
+        first_calls: `{step name: seconds of its first call}`.
+        tasks: the new tasks behind each median of a new-task row (default `repeats`).
+    """
+    tasks = tasks or repeats
+    first_calls = first_calls or {}
+    per_task, adapt_rows, inference = [], [], {}
+    learn2learn = milliseconds.get(name(LEARN2LEARN, TORCH_TASK, QUERIES))
+    for key in list(milliseconds) + [k for k in notes if SEPARATOR in k and k not in milliseconds]:
+        value = milliseconds.get(key)
+        model, call, size = key.split(SEPARATOR)
+        if call in (NEW_TASK, TORCH_TASK):
+            first = first_calls.get(key)
+            per_task.append(
+                [
+                    model,
+                    call,
+                    tables.number(value, 1) if value is not None else _missing(notes.get(key)),
+                    tables.number(1000 * first, 0) if first is not None else "-",
+                    tables.ratio(value, learn2learn),
+                ]
+            )
+        elif call == ADAPT:
             steps = MAML_SETTINGS["eval_inner_steps"]
-            detail = f"{steps} inner steps" if model == "MAML" else ADAPTATION[model]
+            detail = f"{steps} inner steps" if model == "MAML" else ADAPTATION.get(model, "")
+            if model.startswith("MAML,"):
+                detail = model.split(", ")[1]
+                model = "MAML"
             adapt_rows.append([model, detail, tables.number(value, 1)])
         else:
             inference.setdefault((model, call), {})[int(size)] = value
     text = tables.format_table(
+        "A new task: adapt() and predict() on its 25 queries",
+        ["model", "per task", "ms", "first task ms", "vs learn2learn"],
+        per_task,
+        [
+            f"{WAYS}-way {SHOTS}-shot, raw {SIDE}x{SIDE} images; each call adapts to another of "
+            f"{TASKS} support sets and predicts {QUERIES} queries with the new classifier; median "
+            f"of {tasks} tasks after 2 warm-up tasks ('first task': the first call, which "
+            "builds and traces)",
+        ]
+        + [f"{key.split(SEPARATOR)[0]}: {notes[key]}" for key in notes if TORCH_TASK in key],
+    )
+    text += "\n" + tables.format_table(
         "adapt() latency",
         ["model", "adaptation", "ms"],
         adapt_rows,
-        [
-            f"{WAYS}-way {SHOTS}-shot, raw {SIDE}x{SIDE} support images, returns a Keras "
-            f"classifier; median of {repeats} repeats"
-        ],
+        [f"{WAYS}-way {SHOTS}-shot, raw {SIDE}x{SIDE} support images; median of {repeats}"],
     )
     rows = []
     for (model, call), by_size in inference.items():
@@ -147,3 +268,8 @@ def tables_text(milliseconds, notes, repeats):
         ],
     )
     return text
+
+
+def _missing(note):
+    note = note or ""
+    return "not installed" if note.startswith("not installed") else "not available"

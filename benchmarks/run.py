@@ -122,18 +122,38 @@ def run_latency(arguments):
     from benchmarks.workers import Worker
 
     log("  [latency] adapting, exporting to ONNX and warming up ...")
-    worker = Worker("benchmarks.latency:build", (), arguments.threads)
+    workers = [Worker("benchmarks.latency:build", (), arguments.threads)]
+    if not arguments.no_torch:
+        workers.append(Worker("benchmarks.latency:build_torch", (), arguments.threads))
+    per_task = max(arguments.repeats, 2 if arguments.quick else 10)
     try:
-        timers = {}
-        for name in worker.available:
-            slow = "adapt()" in name or name.endswith(" 75")
-            calls = (2 if slow else 5) if arguments.quick else (5 if slow else 20)
-            timers[name] = worker.step_function(name, calls)
-        times = timing.interleaved(timers, arguments.repeats)
+        timers, task_timers = {}, {}
+        for worker in workers:
+            for name in worker.available:
+                if "new task" in name:
+                    # One new task per measurement; a second warm-up task beside the worker's.
+                    task_timers[name] = worker.step_function(name, 1)
+                    task_timers[name]()
+                    continue
+                slow = "adapt()" in name or name.endswith(f" {latency.QUERIES}")
+                calls = (2 if slow else 5) if arguments.quick else (5 if slow else 20)
+                timers[name] = worker.step_function(name, calls)
+        log(f"  [latency] timing {len(task_timers)} x {per_task} new tasks ...")
+        times = timing.interleaved(task_timers, per_task)
+        log(f"  [latency] timing {len(timers)} calls ...")
+        times.update(timing.interleaved(timers, arguments.repeats))
     finally:
-        worker.close()
+        for worker in workers:
+            worker.close()
     milliseconds = {name: 1000 * timing.median(values) for name, values in times.items()}
-    return latency.tables_text(milliseconds, worker.notes, arguments.repeats)
+    notes, first_calls = {}, {}
+    for worker in workers:
+        notes.update(worker.notes)
+        first_calls.update(worker.first_call)
+    if arguments.no_torch:
+        for row in (latency.LEARN2LEARN, latency.REFERENCE):
+            notes[latency.name(row, latency.TORCH_TASK, latency.QUERIES)] = "skipped (--no-torch)"
+    return latency.tables_text(milliseconds, notes, arguments.repeats, first_calls, per_task)
 
 
 def run_memory(arguments):

@@ -190,3 +190,60 @@ def reference_step(torch, batch, first_order, inner_steps=1, alpha=0.4, seed=0):
         return functional_call(model, fast, (queries,))
 
     return adam_meta_step(torch, model, batch, query_logits)
+
+
+def raw_to_input(torch, raw, size=28):
+    """Raw `[n, H, W, 1]` numpy pixels as the network's NCHW input, as `zoo` preprocesses them.
+
+    Area resize to `size` (the box filter of `zoo.preprocessing`), then `1 - x / 255`.
+    """
+    images = torch.from_numpy(raw).permute(0, 3, 1, 2).contiguous()
+    images = torch.nn.functional.interpolate(images, size=(size, size), mode="area")
+    return preprocess(images)
+
+
+def learn2learn_adaptation(torch, maml_class, queries, steps=3, alpha=0.4, seed=0):
+    """`(support images, labels) -> query probabilities`: learn2learn's MAML on a new task.
+
+    As a learn2learn user adapts at test time: `clone()` the meta-learned model (second-order
+    MAML, as meta-trained), `steps` calls of `adapt` on the support loss, then a softmax over
+    the `queries` (raw images, preprocessed on every call as `zoo` does) without gradients.
+    """
+    torch.manual_seed(seed)
+    maml = maml_class(omniglot_cnn(torch), lr=alpha, first_order=False)
+    loss = torch.nn.functional.cross_entropy
+
+    def adapt(support, labels):
+        learner = maml.clone()
+        images, targets = raw_to_input(torch, support), torch.from_numpy(labels).long()
+        for _ in range(steps):
+            learner.adapt(loss(learner(images), targets))
+        with torch.no_grad():
+            return torch.softmax(learner(raw_to_input(torch, queries)), dim=-1).numpy()
+
+    return adapt
+
+
+def reference_adaptation(torch, queries, steps=3, alpha=0.4, seed=0):
+    """The same adaptation in plain PyTorch (`torch.func.functional_call`, first-order steps)."""
+    from torch.func import functional_call
+
+    torch.manual_seed(seed)
+    model = omniglot_cnn(torch)
+    loss = torch.nn.functional.cross_entropy
+
+    def adapt(support, labels):
+        images, targets = raw_to_input(torch, support), torch.from_numpy(labels).long()
+        fast = dict(model.named_parameters())
+        for _ in range(steps):
+            logits = functional_call(model, fast, (images,))
+            gradients = torch.autograd.grad(loss(logits, targets), list(fast.values()))
+            fast = {
+                key: weight - alpha * gradient
+                for (key, weight), gradient in zip(fast.items(), gradients, strict=True)
+            }
+        with torch.no_grad():
+            logits = functional_call(model, fast, (raw_to_input(torch, queries),))
+            return torch.softmax(logits, dim=-1).numpy()
+
+    return adapt

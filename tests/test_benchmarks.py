@@ -138,3 +138,30 @@ def test_table_columns_are_aligned():
     lines = text.splitlines()
     assert lines[2].startswith("name") and set(lines[3]) <= {"-", " "}
     assert len({len(line) for line in lines[2:6]}) == 1
+
+
+def test_latency_benchmark_runs_and_prints_its_tables():
+    """Every latency step runs on tiny learners, and the tables name every row (no timing)."""
+    from benchmarks import latency
+
+    def tiny_learners():
+        keras.utils.set_random_seed(0)
+        protonet = zoo.PrototypicalNetwork(filters=4, blocks=2, image_size=SIZE)
+        return {"MAML": tiny_maml_learner(3), "ProtoNet": protonet.build_for_episode(5)}
+
+    def tiny_maml_learner(steps):
+        return zoo.MAML(ways=5, filters=4, blocks=2, image_size=SIZE, eval_inner_steps=steps)
+
+    steps, notes = latency.build(
+        maml_steps=(1, 2), learners=tiny_learners, maml=tiny_maml_learner, onnx=True
+    )
+    torch_steps, torch_notes = latency.build_torch()
+    for step in list(steps.values()) + [s for s in torch_steps.values() if s is not None]:
+        step()
+    probabilities = steps[latency.name("MAML", latency.NEW_TASK, latency.QUERIES)]()
+    assert probabilities.shape == (latency.QUERIES, 5)
+    milliseconds = dict.fromkeys(steps, 1.0)
+    text = latency.tables_text(milliseconds, {**notes, **torch_notes}, 3, tasks=10)
+    for row in ("2 inner steps", "onnxruntime", "Keras predict", latency.LEARN2LEARN):
+        assert row in text
+    assert "median of 10 tasks" in text

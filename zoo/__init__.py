@@ -1,7 +1,9 @@
 """metazoo: a Keras model zoo of meta-learners."""
 
+from zoo.adapted_classifier import AdaptedClassifier
 from zoo.backbones import BatchNormalization, BatchStatisticsNormalization, conv4_backbone
 from zoo.gradient_learner import GradientLearner
+from zoo.layers import NetworkCopy
 from zoo.maml import MAML
 from zoo.matching_network import MatchingClassifier, MatchingNetwork
 from zoo.meta_learner import MetaLearner
@@ -21,6 +23,7 @@ from zoo.validation import EpisodeError
 __version__ = "0.1.0"
 
 __all__ = [
+    "AdaptedClassifier",
     "BalancedVerificationLoss",
     "BatchNormalization",
     "BatchStatisticsNormalization",
@@ -32,6 +35,7 @@ __all__ = [
     "MatchingNetwork",
     "MetaLearner",
     "MetricLearner",
+    "NetworkCopy",
     "PrototypeClassifier",
     "PrototypicalNetwork",
     "RelationClassifier",

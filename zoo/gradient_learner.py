@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from zoo.layers.network_copy import state_positions
 from zoo.meta_learner import MetaLearner
 
 
@@ -82,17 +83,22 @@ class GradientLearner(MetaLearner):
         return self.functional_call(fast, queries, training=training)
 
     def task_head(self, support, support_labels):
-        fast = self.inner_loop(
-            self.initial_weights(), support, support_labels, self.eval_inner_steps
+        """A copy of the network holding the fast weights of `eval_inner_steps` steps.
+
+        The inner loop runs compiled, traced once per support-set shape (and number of steps
+        and step size): its cost grows linearly with the steps.
+        """
+        steps, alpha = self.eval_inner_steps, self.inner_learning_rate
+        adapt = self.compiled_function(
+            ("inner_loop", steps, alpha),
+            lambda images, labels: self.inner_loop(self.initial_weights(), images, labels, steps),
         )
-        network = keras.models.clone_model(self.network)
-        for variable, value in zip(network.trainable_variables, fast, strict=True):
-            variable.assign(value)
-        for variable, source in zip(
-            network.non_trainable_variables, self.network.non_trainable_variables, strict=True
-        ):
-            variable.assign(source)
-        return [network]
+        fast = adapt(support, support_labels)
+        values = [weight.value for weight in self.network.weights]
+        trainable, _ = state_positions(self.network)
+        for position, value in zip(trainable, fast, strict=True):
+            values[position] = value
+        return [self.network_copy(self.network, values)]
 
     def transductive_predictor(self):
         """The learner's own logits: its batch-statistics normalization is transductive."""

@@ -6,6 +6,9 @@ import tensorflow as tf
 from keras import ops
 
 from zoo import validation
+from zoo.adaptation_cache import AdaptationCache
+from zoo.adapted_classifier import SharedForward, build_classifier, copy_layer, structure_key
+from zoo.layers.network_copy import NetworkCopy
 from zoo.preprocessing import ImagePreprocessing
 
 EPISODE_KEYS = ("support_images", "support_labels", "query_images")
@@ -24,6 +27,12 @@ class MetaLearner(keras.Model):
     Subclasses implement `task_logits` (one task, preprocessed images) and `task_head` (the
     layers of the adapted classifier after preprocessing).
 
+    Adaptation is built to take milliseconds: what does not depend on the task is built or
+    traced once per learner and reused (`AdaptationCache`): preprocessing and each family's
+    adaptation run compiled, the networks in an adapted classifier are `NetworkCopy`s (their
+    own variables on a shared structure, instead of a clone of every layer), and classifiers
+    of one structure share one compiled forward pass (`AdaptedClassifier`).
+
     Args:
         image_size: side of the square images the network sees.
         invert: whether preprocessing inverts intensities (Omniglot: black strokes on white).
@@ -34,6 +43,7 @@ class MetaLearner(keras.Model):
         self.image_size = int(image_size)
         self.invert = bool(invert)
         self.preprocessing = ImagePreprocessing(image_size, invert, name="preprocessing")
+        self.adaptation_cache = AdaptationCache()
 
     # -- the episode contract ------------------------------------------------------------------
     def call(self, episode, training=False):
@@ -86,8 +96,32 @@ class MetaLearner(keras.Model):
         images, labels = validation.check_support_set(
             support_images, support_labels, self.fixed_ways
         )
-        head = self.task_head(self.preprocessing(images), ops.convert_to_tensor(labels))
+        preprocess = self.compiled_function("preprocessing", self.preprocessing)
+        head = self.task_head(preprocess(images), ops.convert_to_tensor(labels))
         return self.classifier(head)
+
+    def compiled_function(self, key, function):
+        """`function` under `tf.function`, made once per learner and `key` and then reused.
+
+        It is traced on first use and again only for new input shapes or dtypes (after the
+        second shape, with the varying sizes left unknown). Values `function` reads from the
+        learner's variables are read at each call; Python values it reads are fixed at
+        tracing, so they belong in `key` (e.g. the number of inner steps).
+        """
+        return self.adaptation_cache.function(key, function)
+
+    def network_copy(self, network, values=None):
+        """A `NetworkCopy` of one of the learner's networks, for an adapted classifier.
+
+        Args:
+            network: a network of the learner (e.g. its backbone).
+            values: the copy's weights, aligned with `network.weights`; by default the
+                network's current values.
+        """
+        if values is None:
+            values = [weight.value for weight in network.weights]
+        structure = self.adaptation_cache.network(network)
+        return NetworkCopy(structure, values, name=network.name)
 
     @property
     def fixed_ways(self):
@@ -99,13 +133,26 @@ class MetaLearner(keras.Model):
         raise NotImplementedError
 
     def classifier(self, head_layers, name=None):
-        """Wraps adapted layers into a model from raw images to probabilities."""
-        images = keras.Input((None, None, 1), name="images")
-        features = ImagePreprocessing.from_config(self.preprocessing.get_config())(images)
-        for layer in head_layers:
-            features = layer(features)
-        probabilities = keras.layers.Softmax(name="probabilities", dtype="float32")(features)
-        return keras.Model(images, probabilities, name=name or f"adapted_{self.name}")
+        """Wraps adapted layers into a model from raw images to probabilities.
+
+        The model is an `AdaptedClassifier` that runs the forward pass compiled once for all
+        classifiers of its structure (the same kinds of head layers with the same configs).
+        """
+        name = name or f"adapted_{self.name}"
+        config = self.preprocessing.get_config()
+        key = structure_key(head_layers)
+        classifier = build_classifier(config, head_layers, name)
+
+        def template():
+            return SharedForward(
+                build_classifier(config, [copy_layer(x) for x in head_layers], name)
+            )
+
+        try:
+            forward = self.adaptation_cache.forward(key, template)
+        except ValueError:  # state that is not a weight (e.g. a seed): no shared pass
+            forward = None
+        return classifier.share_forward(forward)
 
     def transductive_predictor(self):
         """A function from episodes to query logits normalized with each episode's statistics.

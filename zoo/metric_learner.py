@@ -17,7 +17,8 @@ class MetricLearner(MetaLearner):
 
     Subclasses set `self.backbone` (preprocessed images to embeddings) and implement
     `task_logits` and `metric_head`, the layer that scores embeddings against the stored task
-    state. The adapted classifier is preprocessing, a copy of the backbone, and that layer.
+    state. The adapted classifier is preprocessing, a copy of the backbone (a `NetworkCopy`),
+    and that layer; the support set is embedded by a compiled `embed`.
     """
 
     def embed(self, images, training=False):
@@ -25,10 +26,10 @@ class MetricLearner(MetaLearner):
         return self.backbone(images, training=training)
 
     def task_head(self, support, support_labels):
-        support_embeddings = self.embed(support, training=False)
+        embed = self.compiled_function("embed", lambda images: self.embed(images, training=False))
         return [
-            clone_with_weights(self.backbone),
-            self.metric_head(support_embeddings, support_labels),
+            self.network_copy(self.backbone),
+            self.metric_head(embed(support), support_labels),
         ]
 
     def metric_head(self, support_embeddings, support_labels):

@@ -1,4 +1,5 @@
 from zoo.layers.batch_normalization import BatchNormalization
 from zoo.layers.batch_statistics_normalization import BatchStatisticsNormalization
+from zoo.layers.network_copy import NetworkCopy
 
-__all__ = ["BatchStatisticsNormalization", "BatchNormalization"]
+__all__ = ["BatchStatisticsNormalization", "BatchNormalization", "NetworkCopy"]
