@@ -1,5 +1,7 @@
 """Shared test helpers: tiny random episodes, tiny models and the Omniglot location.
 
+The tiny models' factories are the contract suite's registry (`contract_learners.py`).
+
 Everything here is small enough that the whole suite runs on two CPU cores in well under a
 few minutes; tests needing the Omniglot archives are marked `omniglot` and skipped without
 them.
@@ -14,13 +16,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from contract_learners import IMAGE_SIZE, tiny_maml, tiny_protonet  # noqa: E402
 
 import zoo  # noqa: E402
 from training.episodes import EpisodeSampler  # noqa: E402
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 OMNIGLOT_ENV = "METAZOO_OMNIGLOT"
-IMAGE_SIZE = 8
 
 
 def omniglot_dir():
@@ -72,18 +74,6 @@ def random_sampler(ways=3, shots=1, queries=2, classes=10, examples=6, size=IMAG
     images = rng.uniform(0, 255, (classes, examples, size, size)).astype("float32")
     rows = np.arange(classes, dtype="int32")
     return EpisodeSampler(images, rows, np.zeros_like(rows), ways, shots, queries, seed)
-
-
-def tiny_protonet(**kwargs):
-    """A built Prototypical Network with 8 filters, 2 blocks, 8x8 inputs."""
-    options = {"filters": 8, "blocks": 2, "image_size": IMAGE_SIZE, **kwargs}
-    return zoo.PrototypicalNetwork(**options).build_for_episode(3, 2)
-
-
-def tiny_maml(**kwargs):
-    """A built 3-way MAML with 8 filters, 2 blocks, 8x8 inputs."""
-    options = {"ways": 3, "filters": 8, "blocks": 2, "image_size": IMAGE_SIZE, **kwargs}
-    return zoo.MAML(**options).build_for_episode(options["ways"], 2)
 
 
 def assert_adapted_matches_learner(learner, episode, ways):

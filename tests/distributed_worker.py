@@ -1,7 +1,9 @@
-"""Meta-trains tiny learners with `fit` under MirroredStrategy on two logical CPUs.
+"""Meta-trains the contract suite's tiny learners with `fit` under MirroredStrategy on two
+logical CPUs.
 
-Run by `test_distributed.py` in a fresh process, since logical devices must be configured
-before TensorFlow initializes its devices. Prints one JSON line of results.
+Run by `test_contract.py` in a fresh process, since logical devices must be configured before
+TensorFlow initializes its devices. Takes registry names (`contract_learners.CONTRACT_LEARNERS`,
+all of them by default) and prints one JSON line of results, one entry per name.
 """
 
 import json
@@ -19,24 +21,24 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from conftest import random_sampler, tiny_maml, tiny_protonet  # noqa: E402
+from conftest import random_sampler  # noqa: E402
+from contract_learners import CONTRACT_LEARNERS, build_learner, ways_of  # noqa: E402
 
 TASKS = 4
 STEPS = 2
-BUILDERS = {"protonet": tiny_protonet, "maml": tiny_maml}
 
 
-def run(kind, strategy):
+def run(name, strategy):
     """Trains one learner under the strategy and a copy on one device on the same data."""
-    keras.utils.set_random_seed(0)
     with strategy.scope():
-        learner = BUILDERS[kind]()
+        learner = build_learner(name)
         learner.compile(optimizer=keras.optimizers.SGD(0.05))
-    single = BUILDERS[kind]()
+    single = build_learner(name, seed=1)
     single.set_weights(learner.get_weights())
     single.compile(optimizer=keras.optimizers.SGD(0.05))
 
-    data = random_sampler(ways=3, shots=1, queries=2).dataset(tasks_per_batch=TASKS)
+    ways = ways_of(learner)
+    data = random_sampler(ways=ways, shots=1, queries=2).dataset(tasks_per_batch=TASKS)
     first = next(iter(strategy.experimental_distribute_dataset(data.take(1))))
     tasks = strategy.run(lambda episode, labels: tf.shape(episode["support_images"])[0], first)
     devices = strategy.run(lambda: tf.constant(0)).values
@@ -62,7 +64,8 @@ def run(kind, strategy):
         "moved": moved,
     }
     try:
-        learner.fit(random_sampler().dataset(), epochs=1, steps_per_epoch=1, verbose=0)
+        unbatched = random_sampler(ways=ways).dataset()
+        learner.fit(unbatched, epochs=1, steps_per_epoch=1, verbose=0)
         result["unbatched_error"] = None
     except ValueError as error:
         result["unbatched_error"] = str(error)
@@ -72,7 +75,8 @@ def run(kind, strategy):
 def main():
     devices = [device.name for device in tf.config.list_logical_devices("CPU")]
     strategy = tf.distribute.MirroredStrategy(devices)
-    print(json.dumps({kind: run(kind, strategy) for kind in sys.argv[1:] or BUILDERS}))
+    names = sys.argv[1:] or sorted(CONTRACT_LEARNERS)
+    print(json.dumps({name: run(name, strategy) for name in names}))
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ def test_task_rejects_empty_settings():
 
 
 def test_sampler_gives_episodes_a_learner_can_use():
-    from conftest import tiny_protonet
+    from contract_learners import tiny_protonet
 
     sampler = demo_data.demo_sampler(ways=3, shots=1, queries=2, classes=6, image_size=8)
     episode, labels = next(iter(sampler.dataset(1)))

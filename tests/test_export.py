@@ -1,13 +1,16 @@
-"""Tests of `export`: parity of ONNX and SavedModel exports, atomic writes, input checks."""
+"""Tests of `export`: samples, atomic writes, input checks.
+
+Parity of each learner's exported classifier with Keras is part of the contract suite
+(test_contract.py).
+"""
 
 import os
 
 import keras
 import numpy as np
 import onnx
-import onnxruntime
 import pytest
-import tensorflow as tf
+from contract_learners import sharp_classifier
 
 import export.onnx
 import export.saved_model
@@ -19,43 +22,9 @@ WAYS = 3
 EXPORTERS = {"onnx": (to_onnx, "model.onnx"), "saved_model": (to_saved_model, "model")}
 
 
-def adapted(learner, kernel_scale):
-    """A tiny meta-learner adapted to a random 3-way 2-shot task of raw 105x105 images.
-
-    Convolution kernels are scaled up so that the untrained network gives clearly different
-    probabilities to different images: parity of near-uniform outputs would prove little.
-    """
-    keras.utils.set_random_seed(0)
-    learner.build_for_episode(WAYS)
-    for variable in learner.trainable_variables:
-        if "kernel" in variable.path:
-            variable.assign(variable * kernel_scale)
-    rng = np.random.default_rng(1)
-    model = learner.adapt(raw_images(2 * WAYS, 105, 105, rng), np.repeat(np.arange(WAYS), 2))
-    probabilities = np.asarray(model(raw_images(4, 105, 105, rng)))
-    assert np.ptp(probabilities) > 0.2, "the test model should not be near-uniform"
-    return model
-
-
 @pytest.fixture(scope="module")
 def adapted_protonet():
-    return adapted(zoo.PrototypicalNetwork(filters=8), kernel_scale=2.5)
-
-
-@pytest.fixture(scope="module")
-def adapted_maml():
-    return adapted(zoo.MAML(ways=WAYS, filters=8), kernel_scale=2.0)
-
-
-@pytest.fixture(scope="module", params=["adapted_protonet", "adapted_maml"])
-def model(request):
-    return request.getfixturevalue(request.param)
-
-
-def other_batches():
-    """Sizes the default verification does not use: non-square, and a batch of one."""
-    rng = np.random.default_rng(2)
-    return [raw_images(2, 64, 50, rng), raw_images(1, 28, 28, rng)]
+    return sharp_classifier("protonet")
 
 
 def small_model(input_shape):
@@ -65,45 +34,7 @@ def small_model(input_shape):
     return keras.Model(inputs, keras.layers.Dense(WAYS, activation="softmax")(features))
 
 
-# -- parity ------------------------------------------------------------------------------------
-def test_onnx_matches_keras(model, tmp_path):
-    result = to_onnx(model, tmp_path / "model.onnx")
-
-    assert isinstance(result, ExportResult)
-    assert result.path == str(tmp_path / "model.onnx")
-    assert os.path.isfile(result.path)
-    assert 0.0 <= result.max_abs_diff <= 1e-4
-    session = onnxruntime.InferenceSession(result.path, providers=["CPUExecutionProvider"])
-    (images,), (probabilities,) = session.get_inputs(), session.get_outputs()
-    assert (images.name, probabilities.name) == ("images", "probabilities")
-    assert images.type == "tensor(float)"
-    assert [isinstance(d, int) for d in images.shape] == [False, False, False, True]
-    assert images.shape[3] == 1
-    for batch in other_batches():
-        np.testing.assert_allclose(
-            session.run(None, {"images": batch})[0], np.asarray(model(batch)), rtol=0, atol=1e-4
-        )
-
-
-def test_saved_model_matches_keras(model, tmp_path):
-    result = to_saved_model(model, tmp_path / "model")
-
-    assert result.path == str(tmp_path / "model")
-    assert os.path.isfile(os.path.join(result.path, "saved_model.pb"))
-    assert 0.0 <= result.max_abs_diff <= 1e-4
-    serving = tf.saved_model.load(result.path).signatures["serving_default"]
-    spec = serving.structured_input_signature[1]["images"]
-    assert spec.shape.as_list() == [None, None, None, 1] and spec.dtype == tf.float32
-    assert list(serving.structured_outputs) == ["probabilities"]
-    for batch in other_batches():
-        np.testing.assert_allclose(
-            serving(images=tf.constant(batch))["probabilities"].numpy(),
-            np.asarray(model(batch)),
-            rtol=0,
-            atol=1e-4,
-        )
-
-
+# -- samples (parity of every learner's export is in test_contract.py) -------------------------
 def test_fixed_size_model_exports_with_fixed_size_samples(tmp_path):
     model = small_model((28, 28, 1))
 
@@ -120,6 +51,8 @@ def test_custom_sample_and_no_verification(adapted_protonet, tmp_path):
     verified = to_onnx(adapted_protonet, tmp_path / "a.onnx", sample=sample)
     unverified = to_saved_model(adapted_protonet, tmp_path / "b", verify=False)
 
+    assert isinstance(verified, ExportResult) and isinstance(unverified, ExportResult)
+    assert verified.path == str(tmp_path / "a.onnx") and os.path.isfile(verified.path)
     assert verified.max_abs_diff <= 1e-4
     assert unverified.max_abs_diff is None
     assert os.path.isdir(unverified.path)

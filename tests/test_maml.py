@@ -1,15 +1,13 @@
-"""MAML: the inner loop against plain SGD, the adapted classifier, fine-tuning it."""
+"""MAML: the inner loop against plain SGD, the adapted classifier's test-time steps.
+
+What every learner must do (adapt, fine-tune, fit, save, export) is in test_contract.py.
+"""
 
 import keras
 import numpy as np
 import tensorflow as tf
-from conftest import (
-    any_weight_changed,
-    assert_adapted_matches_learner,
-    assert_weights_equal,
-    tiny_maml,
-    weights_of,
-)
+from conftest import assert_adapted_matches_learner
+from contract_learners import tiny_maml
 
 from zoo.gradient_learner import cross_entropy
 
@@ -57,35 +55,3 @@ def test_adapt_gives_the_learner_probabilities_with_eval_inner_steps(episode):
     # Three steps, not the training's one: the adapted probabilities differ from one step's.
     one_step = sgd_adapted_probabilities(learner, episode, steps=1)
     assert np.abs(probabilities - one_step).max() > 1e-4
-
-
-def test_adapting_does_not_move_the_initialization(maml, episode):
-    episode, _ = episode
-    before = weights_of(maml)
-    maml.adapt(episode["support_images"], episode["support_labels"])
-    assert_weights_equal(before, weights_of(maml))
-
-
-def test_fine_tuning_the_classifier_leaves_the_learner_alone(maml, episode):
-    episode, labels = episode
-    learner_weights = weights_of(maml)
-    classifier = maml.adapt(episode["support_images"], episode["support_labels"])
-    before = weights_of(classifier)
-    classifier.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
-    history = classifier.fit(
-        episode["query_images"], labels, epochs=2, batch_size=len(labels), verbose=0
-    )
-    assert np.all(np.isfinite(history.history["loss"]))
-    assert any_weight_changed(before, weights_of(classifier))
-    assert_weights_equal(learner_weights, weights_of(maml))
-
-
-def test_meta_training_with_fit_moves_the_initialization(maml, episode):
-    episode, labels = episode
-    before = weights_of(maml)
-    maml.compile(optimizer=keras.optimizers.SGD(0.1))
-    data = tf.data.Dataset.from_tensors((episode, labels)).repeat(2)
-    history = maml.fit(data, epochs=1, verbose=0)
-    assert np.isfinite(history.history["loss"][0])
-    assert any_weight_changed(before, weights_of(maml))
-    assert int(maml.optimizer.iterations) == 2

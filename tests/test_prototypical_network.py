@@ -1,15 +1,12 @@
-"""Prototypical Network: logits by hand, the adapted classifier, fine-tuning it."""
+"""Prototypical Network: logits by hand, uneven shots, trainable prototypes.
+
+What every learner must do (adapt, fine-tune, fit, save, export) is in test_contract.py.
+"""
 
 import keras
 import numpy as np
 import pytest
-from conftest import (
-    any_weight_changed,
-    assert_adapted_matches_learner,
-    assert_weights_equal,
-    random_episode,
-    weights_of,
-)
+from conftest import assert_adapted_matches_learner, random_episode
 
 
 def numpy_preprocess(images, size):
@@ -57,16 +54,7 @@ def test_logits_match_a_hand_computation(protonet, uneven_episode, training):
     assert np.abs(expected).max() > 1e-2
 
 
-def test_a_meta_batch_gives_each_task_its_own_logits(protonet):
-    tasks = [random_episode(seed=seed)[0] for seed in range(3)]
-    batch = {key: np.stack([task[key] for task in tasks]) for key in tasks[0]}
-    logits = np.asarray(protonet(batch))
-    assert logits.shape == (3, 6, 3)
-    for index, task in enumerate(tasks):
-        np.testing.assert_allclose(logits[index], protonet(task), rtol=1e-5, atol=1e-5)
-
-
-def test_adapt_returns_a_classifier_equal_to_the_learner(protonet, uneven_episode):
+def test_adapt_with_uneven_shots_is_not_transductive(protonet, uneven_episode):
     episode, _ = uneven_episode
     classifier, probabilities = assert_adapted_matches_learner(protonet, episode, ways=3)
     # Not transductive: one query at a time gives the same probabilities.
@@ -74,18 +62,13 @@ def test_adapt_returns_a_classifier_equal_to_the_learner(protonet, uneven_episod
     np.testing.assert_allclose(single, probabilities[:1], rtol=1e-4, atol=1e-6)
 
 
-def test_fine_tuning_the_classifier_leaves_the_learner_alone(protonet, episode):
-    episode, labels = episode
-    learner_weights = weights_of(protonet)
+def test_fine_tuning_the_classifier_moves_its_prototypes(protonet, episode):
+    episode, _ = episode
     classifier = protonet.adapt(episode["support_images"], episode["support_labels"])
-    before = weights_of(classifier)
     prototypes = classifier.get_layer("prototypes").get_weights()[0]
-    classifier.compile(optimizer=keras.optimizers.SGD(0.05), loss="sparse_categorical_crossentropy")
-    history = classifier.fit(
-        episode["support_images"], episode["support_labels"], epochs=3, batch_size=6, verbose=0
-    )
-    assert np.all(np.isfinite(history.history["loss"]))
-    assert any_weight_changed(before, weights_of(classifier))
     assert prototypes.shape == (3, 32)
+    classifier.compile(optimizer=keras.optimizers.SGD(0.05), loss="sparse_categorical_crossentropy")
+    classifier.fit(
+        episode["support_images"], episode["support_labels"], epochs=1, batch_size=6, verbose=0
+    )
     assert not np.array_equal(prototypes, classifier.get_layer("prototypes").get_weights()[0])
-    assert_weights_equal(learner_weights, weights_of(protonet))

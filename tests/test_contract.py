@@ -1,0 +1,359 @@
+"""The contract every meta-learner of the zoo keeps, checked for each entry of the registry.
+
+Each test runs once per entry of `contract_learners.CONTRACT_LEARNERS` (a tiny model) on random
+8x8 episodes with `ways_of(learner)` classes: the episode `call`, `adapt` and fine-tuning the
+adapted classifier, meta-training with `fit`, configs and `.keras` files, SavedModel and ONNX
+export, bad input, and `fit` under `tf.distribute.MirroredStrategy`. A new model joins by one
+entry there; its own equations are tested in its own file.
+"""
+
+import inspect
+import json
+import math
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import onnxruntime
+import pytest
+import tensorflow as tf
+from conftest import (
+    any_weight_changed,
+    assert_adapted_matches_learner,
+    assert_weights_equal,
+    random_episode,
+    weights_of,
+)
+from contract_learners import (
+    CONTRACT_LEARNERS,
+    build_learner,
+    contract_entry,
+    sharp_classifier,
+    ways_of,
+)
+
+import zoo
+from export import to_onnx, to_saved_model
+from export.verify import TOLERANCE, raw_images
+
+NAMES = sorted(CONTRACT_LEARNERS)
+WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "distributed_worker.py")
+
+
+@pytest.fixture(scope="module", params=NAMES)
+def name(request):
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def learner(name):
+    """A tiny learner shared by the tests that must not change it (and check they do not)."""
+    return build_learner(name)
+
+
+@pytest.fixture(scope="module")
+def task(learner):
+    """`(episode, query_labels)`: a random episode of the learner's ways, 2 shots, 2 queries."""
+    return random_episode(ways=ways_of(learner), shots=2, queries=2, seed=0)
+
+
+# -- 1. call -------------------------------------------------------------------------------------
+def test_call_gives_logits_of_one_episode_and_of_each_task_of_a_meta_batch(learner):
+    ways = ways_of(learner)
+    tasks = [random_episode(ways=ways, shots=2, queries=2, seed=seed)[0] for seed in range(3)]
+    single = np.asarray(learner(tasks[0]))
+    assert single.shape == (2 * ways, ways)
+    assert np.all(np.isfinite(single))
+
+    batch = {key: np.stack([task[key] for task in tasks]) for key in tasks[0]}
+    logits = np.asarray(learner(batch))
+    assert logits.shape == (3, 2 * ways, ways)
+    assert np.all(np.isfinite(logits))
+    for index, task in enumerate(tasks):
+        np.testing.assert_allclose(logits[index], learner(task), rtol=1e-5, atol=1e-5)
+    assert np.abs(logits[0] - logits[1]).max() > 1e-6, "different tasks, different logits"
+
+
+def test_uint8_pixels_give_the_outputs_of_float_pixels_of_the_same_values(learner):
+    episode, _ = random_episode(ways=ways_of(learner), seed=2, dtype="uint8")
+    assert episode["support_images"].dtype == np.uint8
+    floats = dict(episode)
+    for key in ("support_images", "query_images"):
+        floats[key] = episode[key].astype("float32")
+    np.testing.assert_allclose(learner(episode), learner(floats), rtol=1e-6, atol=1e-6)
+    classifier = learner.adapt(episode["support_images"], episode["support_labels"])
+    np.testing.assert_allclose(
+        classifier(episode["query_images"]), classifier(floats["query_images"]), rtol=1e-6
+    )
+
+
+# -- 2. adapt ------------------------------------------------------------------------------------
+def test_adapt_returns_a_plain_model_with_the_learner_probabilities(learner, task):
+    episode, _ = task
+    before = weights_of(learner)
+    assert_adapted_matches_learner(learner, episode, ways_of(learner))
+    assert_weights_equal(before, weights_of(learner))
+
+
+def test_the_adapted_classifier_fine_tunes_and_leaves_the_learner_alone(name, learner, task):
+    episode, _ = task
+    images, labels = episode["support_images"], episode["support_labels"]
+    learner_weights = weights_of(learner)
+    keras.utils.set_random_seed(0)
+    classifier = learner.adapt(images, labels)
+    adapted_weights = weights_of(classifier)
+    classifier.compile(
+        optimizer=keras.optimizers.Adam(contract_entry(name).fine_tune_learning_rate),
+        loss="sparse_categorical_crossentropy",
+    )
+    history = classifier.fit(images, labels, epochs=5, batch_size=len(labels), verbose=0)
+    losses = history.history["loss"]
+    assert np.all(np.isfinite(losses))
+    assert losses[-1] < losses[0], f"fine-tuning loss did not fall: {losses}"
+    assert any_weight_changed(adapted_weights, weights_of(classifier))
+    assert_weights_equal(learner_weights, weights_of(learner))
+
+
+# -- 3. meta-training ----------------------------------------------------------------------------
+STEPS = 30
+
+
+@pytest.fixture(scope="module")
+def meta_trained(name):
+    """A fresh learner meta-trained `STEPS` steps with `fit` on one fixed tiny episode.
+
+    Returns:
+        A dict of the learner, the data set `data` of `(episode, labels)`, the weights
+        `before` training, and the loss of every step, `losses`.
+    """
+    learner = build_learner(name)
+    episode, labels = random_episode(ways=ways_of(learner), shots=2, queries=2, seed=1)
+    data = tf.data.Dataset.from_tensors((episode, labels))
+    learner.compile(optimizer=keras.optimizers.Adam(contract_entry(name).meta_learning_rate))
+    before = weights_of(learner)
+    history = learner.fit(data, epochs=STEPS, verbose=0)  # one step per epoch: a loss per step
+    return {"learner": learner, "data": data, "before": before, "losses": history.history["loss"]}
+
+
+def test_fit_meta_trains_and_evaluate_reports_accuracy(meta_trained):
+    learner, losses = meta_trained["learner"], meta_trained["losses"]
+    assert len(losses) == STEPS and np.all(np.isfinite(losses))
+    assert losses[-1] < 0.5 * losses[0], f"{STEPS} steps did not halve the loss: {losses}"
+    assert any_weight_changed(meta_trained["before"], weights_of(learner))
+
+    result = learner.evaluate(meta_trained["data"], verbose=0, return_dict=True)
+    ((episode, labels),) = meta_trained["data"].as_numpy_iterator()
+    predicted = np.argmax(np.asarray(learner(episode)), axis=-1)
+    assert result["accuracy"] == pytest.approx(np.mean(predicted == labels))
+    assert np.isfinite(result["loss"])
+
+
+# -- 4. configs and .keras files -----------------------------------------------------------------
+def constructor_arguments(learner):
+    """Names of the arguments of every `__init__` from the learner's class up to MetaLearner."""
+    names = set()
+    for cls in type(learner).__mro__:
+        if isinstance(cls, type) and issubclass(cls, zoo.MetaLearner):
+            for parameter in inspect.signature(cls.__init__).parameters.values():
+                if parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                    names.add(parameter.name)
+    return names - {"self"}
+
+
+def test_config_round_trip_gives_the_same_logits(learner, task):
+    episode, _ = task
+    config = learner.get_config()
+    missing = constructor_arguments(learner) - set(config)
+    assert not missing, f"get_config lacks constructor arguments {sorted(missing)}"
+    assert type(learner).from_config(config).get_config() == config
+    changed = dict(config, name="renamed", invert=not config["invert"])
+    assert type(learner).from_config(changed).get_config() == changed
+
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(learner))
+    assert type(restored) is type(learner)
+    assert restored.get_config() == config
+    restored.build_for_episode(ways_of(learner), 2, image_size=learner.image_size)
+    restored.set_weights(learner.get_weights())
+    np.testing.assert_array_equal(restored(episode), learner(episode))
+
+
+def test_keras_file_round_trip_of_a_compiled_trained_learner(meta_trained, tmp_path):
+    learner, data = meta_trained["learner"], meta_trained["data"]
+    ((episode, _),) = data.as_numpy_iterator()
+    path = str(tmp_path / "learner.keras")
+
+    learner.save(path)
+    loaded = keras.saving.load_model(path)
+
+    assert type(loaded) is type(learner)
+    assert loaded.get_config() == learner.get_config()
+    assert_weights_equal(weights_of(learner), weights_of(loaded))
+    np.testing.assert_array_equal(loaded(episode), learner(episode))
+    # The optimizer comes back with its state: training goes on where it stopped.
+    steps = int(learner.optimizer.iterations)
+    assert steps >= STEPS and int(loaded.optimizer.iterations) == steps
+    assert_weights_equal(
+        [np.asarray(v) for v in learner.optimizer.variables],
+        [np.asarray(v) for v in loaded.optimizer.variables],
+    )
+    loaded.fit(data, epochs=1, verbose=0)
+    learner.fit(data, epochs=1, verbose=0)
+    assert int(loaded.optimizer.iterations) == steps + 1
+    for old, new in zip(weights_of(learner), weights_of(loaded), strict=True):
+        np.testing.assert_allclose(new, old, rtol=1e-5, atol=1e-6)
+
+
+def test_keras_file_round_trip_of_an_adapted_classifier(learner, task, tmp_path):
+    episode, _ = task
+    classifier = learner.adapt(episode["support_images"], episode["support_labels"])
+    path = str(tmp_path / "classifier.keras")
+    classifier.save(path)
+    loaded = keras.saving.load_model(path)
+    queries = episode["query_images"]
+    np.testing.assert_array_equal(loaded(queries), classifier(queries))
+    # Raw images of another size go through the same preprocessing.
+    larger = np.repeat(np.repeat(queries, 2, axis=1), 2, axis=2)
+    np.testing.assert_allclose(loaded(larger), classifier(queries), rtol=1e-5, atol=1e-6)
+
+
+# -- 5. export -----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def adapted(name):
+    """The learner adapted to a random task, with probabilities that clearly differ."""
+    return sharp_classifier(name)
+
+
+def extra_batch():
+    """A batch the exporters' own verification does not use: non-square raw images."""
+    return raw_images(3, 20, 12, np.random.default_rng(5))
+
+
+def test_saved_model_export_matches_keras(adapted, tmp_path):
+    result = to_saved_model(adapted, tmp_path / "model")
+
+    assert os.path.isfile(os.path.join(result.path, "saved_model.pb"))
+    assert 0.0 <= result.max_abs_diff <= TOLERANCE
+    serving = tf.saved_model.load(result.path).signatures["serving_default"]
+    spec = serving.structured_input_signature[1]["images"]
+    assert spec.shape.as_list() == [None, None, None, 1] and spec.dtype == tf.float32
+    assert list(serving.structured_outputs) == ["probabilities"]
+    batch = extra_batch()
+    np.testing.assert_allclose(
+        serving(images=tf.constant(batch))["probabilities"].numpy(),
+        np.asarray(adapted(batch)),
+        rtol=0,
+        atol=TOLERANCE,
+    )
+
+
+def test_onnx_export_matches_keras(adapted, tmp_path):
+    result = to_onnx(adapted, tmp_path / "model.onnx")
+
+    assert 0.0 <= result.max_abs_diff <= TOLERANCE
+    session = onnxruntime.InferenceSession(result.path, providers=["CPUExecutionProvider"])
+    (images,), (probabilities,) = session.get_inputs(), session.get_outputs()
+    assert (images.name, probabilities.name) == ("images", "probabilities")
+    assert images.type == "tensor(float)"
+    assert [isinstance(d, int) for d in images.shape] == [False, False, False, True]
+    batch = extra_batch()
+    np.testing.assert_allclose(
+        session.run(None, {"images": batch})[0],
+        np.asarray(adapted(batch)),
+        rtol=0,
+        atol=TOLERANCE,
+    )
+
+
+# -- 6. bad input --------------------------------------------------------------------------------
+def _labels(changed):
+    return lambda images, labels: (images, np.asarray(changed(labels)))
+
+
+def _with_pixel(value):
+    def change(images, labels):
+        images = images.copy()
+        images[1, 2, 3, 0] = value
+        return images, labels
+
+    return change
+
+
+BAD_SUPPORT_SETS = {
+    "one label too few": (_labels(lambda y: y[:-1]), "labels for"),
+    "labels of rank 2": (_labels(lambda y: y[:, None]), "1-D"),
+    "a label past the last class": (
+        _labels(lambda y: np.where(y == y.max(), y.max() + 1, y)),
+        "must lie in|no support",  # a model of any number of ways misses the last class
+    ),
+    "a negative label": (_labels(lambda y: np.where(y == y.max(), -1, y)), "must lie in"),
+    "a non-integer label": (_labels(lambda y: np.where(y == y.max(), 0.5, y)), "integers"),
+    "a class without support": (_labels(lambda y: np.where(y == 1, 0, y)), "no support"),
+    "an empty support set": (lambda x, y: (x[:0], y[:0]), "empty"),
+    "3-channel images": (lambda x, y: (np.repeat(x, 3, axis=-1), y), "channel"),
+    "no channel axis": (lambda x, y: (x[..., 0], y), "channel axis"),
+    "a NaN pixel": (_with_pixel(np.nan), "NaN or infinite"),
+    "an infinite pixel": (_with_pixel(np.inf), "NaN or infinite"),
+    "a negative infinite pixel": (_with_pixel(-np.inf), "NaN or infinite"),
+    "non-numeric pixels": (lambda x, y: (np.full(x.shape, "a"), y), "numeric"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_SUPPORT_SETS)
+def test_adapt_refuses_bad_support_sets(learner, task, case):
+    change, match = BAD_SUPPORT_SETS[case]
+    images, labels = change(task[0]["support_images"], task[0]["support_labels"])
+    with pytest.raises(zoo.EpisodeError, match=match):
+        learner.adapt(images, labels)
+
+
+@pytest.mark.parametrize("part", ["support_images", "query_images"])
+def test_call_refuses_3_channel_images(learner, task, part):
+    episode = dict(task[0])
+    episode[part] = np.repeat(episode[part], 3, axis=-1)
+    with pytest.raises(zoo.EpisodeError, match="channel"):
+        learner(episode)
+
+
+# -- 7. tf.distribute ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def distributed():
+    """Results of `distributed_worker.py` for every registry entry, from one subprocess.
+
+    Logical devices must be set up before TensorFlow initializes its devices, which this
+    process has already done, hence a fresh interpreter.
+    """
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    process = subprocess.run(
+        [sys.executable, WORKER, *NAMES],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=environment,
+    )
+    assert process.returncode == 0, f"worker failed:\n{process.stdout}\n{process.stderr[-5000:]}"
+    return json.loads(process.stdout.strip().splitlines()[-1])
+
+
+def test_fit_under_mirrored_strategy_runs_whole_tasks_on_both_replicas(distributed, name):
+    result = distributed[name]
+    assert result["replicas"] == 2
+    assert [device[-5:] for device in result["devices"]] == ["CPU:0", "CPU:1"]
+    # A meta-batch of 4 tasks is split 2 + 2, whole episodes on each replica.
+    assert result["tasks_per_replica"] == [2, 2]
+    assert result["iterations"] == 2
+    assert all(math.isfinite(loss) for loss in result["loss"])
+
+
+def test_fit_under_mirrored_strategy_equals_the_one_device_update(distributed, name):
+    result = distributed[name]
+    assert result["moved"] > 1e-3
+    assert result["difference_from_one_device"] < 1e-4 * result["moved"] + 1e-6
+
+
+def test_fit_under_mirrored_strategy_refuses_episodes_without_a_task_axis(distributed, name):
+    message = distributed[name]["unbatched_error"]
+    assert message is not None, "fit accepted episodes a strategy would cut apart"
+    assert "cut single episodes apart" in message
+    assert "tasks_per_batch=2" in message
