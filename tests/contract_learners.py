@@ -1,13 +1,12 @@
-"""The meta-learners of the contract suite (`test_contract.py`): one tiny factory each.
+"""The registry of the contract suite (`test_contract.py`): every meta-learner, one tiny factory.
 
-A new model joins the whole suite with ONE line in `CONTRACT_LEARNERS` below,
-    "relationnet": tiny_relation_network,
-where `tiny_relation_network` (written here, beside the others) takes keyword overrides and
-returns the model BUILT for episodes of 8x8 images (`build_for_episode`), with 8 filters and 2
-blocks, for 3-way episodes unless the model has a fixed number of ways (`learner.fixed_ways`),
-which the suite then uses. Nothing else is needed: no per-model test, no special case. A model
-that genuinely needs a different setting for a contract check (say a tolerance) gets it through
-a `ContractLearner(factory, ...)` entry, never through an if-statement in the suite.
+A new model joins the whole suite by ONE entry in `CONTRACT_LEARNERS` below, e.g.
+`"relationnet": tiny_relation_network,` with the factory written here beside the others: it
+takes keyword overrides and returns the model BUILT (`build_for_episode`) for 8x8 images,
+8 filters, 2 blocks. Episodes are 3-way unless the model fixes its number of ways
+(`learner.fixed_ways`), which the suite then uses. No per-model test, no special case in the
+suite: a model that genuinely needs another setting for a check (the learning rates of
+`ContractLearner`, say) gets it through its entry, `"name": ContractLearner(factory, ...)`.
 """
 
 import dataclasses
