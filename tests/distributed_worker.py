@@ -20,6 +20,8 @@ tf.config.set_logical_device_configuration(CPU, [tf.config.LogicalDeviceConfigur
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+import zoo  # noqa: E402
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from conftest import random_sampler  # noqa: E402
 from contract_learners import CONTRACT_LEARNERS, build_learner, ways_of  # noqa: E402
@@ -55,6 +57,7 @@ def run(name, strategy):
         for a, b in zip(learner.trainable_variables, initial, strict=True)
     )
     result = {
+        "zoo": os.path.abspath(zoo.__file__),
         "replicas": strategy.num_replicas_in_sync,
         "devices": sorted({value.device for value in devices}),
         "tasks_per_replica": [int(t) for t in strategy.experimental_local_results(tasks)],

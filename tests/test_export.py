@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import onnx
 import pytest
-from contract_learners import sharp_classifier
+from contract_learners import meta_trained, sharp_classifier
 
 import export.onnx
 import export.saved_model
@@ -24,7 +24,9 @@ EXPORTERS = {"onnx": (to_onnx, "model.onnx"), "saved_model": (to_saved_model, "m
 
 @pytest.fixture(scope="module")
 def adapted_protonet():
-    return sharp_classifier("protonet")
+    """A tiny Prototypical Network meta-trained on a task and adapted to it."""
+    classifier, _ = sharp_classifier(meta_trained("protonet"))
+    return classifier
 
 
 def small_model(input_shape):
