@@ -1,12 +1,13 @@
 """The registry of the contract suite (`test_contract.py`): every meta-learner, one tiny factory.
 
 A new model joins the whole suite by ONE entry in `CONTRACT_LEARNERS` below, e.g.
-`"relationnet": tiny_relation_network,` with the factory written here beside the others: it
-takes keyword overrides and returns the model BUILT (`build_for_episode`) for 8x8 images,
-8 filters, 2 blocks. Episodes are 3-way unless the model fixes its number of ways
+`"matchingnet": tiny_matching_network,` with the factory written here beside the others: it
+takes keyword overrides and returns the model BUILT (`build_for_episode`) with 8 filters and 2
+blocks for 8x8 images (or the least size the model takes: the raw episodes stay 8x8 and its
+preprocessing resizes them). Episodes are 3-way unless the model fixes its number of ways
 (`learner.fixed_ways`), which the suite then uses. No per-model test, no special case in the
-suite: a model that genuinely needs another setting for a check (the learning rates of
-`ContractLearner`, say) gets it through its entry, `"name": ContractLearner(factory, ...)`.
+suite: a model that genuinely needs another setting for a check (its `loss_fraction`, say) gets
+it through its entry, `"name": ContractLearner(factory, loss_fraction=...)`.
 """
 
 import dataclasses
@@ -37,6 +38,19 @@ def tiny_maml(**kwargs):
     return zoo.MAML(**options).build_for_episode(options["ways"], 2)
 
 
+def tiny_relation_network(**kwargs):
+    """A built Relation Network with 8 filters, 28x28 inputs (its relation module needs at
+    least 22x22: two unpadded blocks and two poolings leave it 5x5 maps)."""
+    options = {"filters": 8, **kwargs}
+    return zoo.RelationNetwork(**options).build_for_episode(WAYS, 2)
+
+
+def tiny_siamese_network(**kwargs):
+    """A built Siamese network with 8 filters, 2 blocks, 8x8 inputs."""
+    options = {"filters": 8, "blocks": 2, "image_size": IMAGE_SIZE, **kwargs}
+    return zoo.SiameseNetwork(**options).build_for_episode(WAYS, 2)
+
+
 @dataclasses.dataclass(frozen=True)
 class ContractLearner:
     """A registry entry: the factory, and the few settings a model may need to differ in.
@@ -57,6 +71,8 @@ class ContractLearner:
 CONTRACT_LEARNERS = {
     "protonet": tiny_protonet,
     "maml": tiny_maml,
+    "relationnet": tiny_relation_network,
+    "siamese": tiny_siamese_network,
 }
 """Every meta-learner the zoo exports: name -> factory (or `ContractLearner` with settings)."""
 

@@ -4,14 +4,10 @@ import keras
 import numpy as np
 import pytest
 from conftest import assert_adapted_matches_learner, random_episode
+from contract_learners import tiny_relation_network
 
 import zoo
 from zoo.relation_network.relation_module import RelationModule, class_features
-
-
-def tiny_relation_network(**kwargs):
-    """A built Relation Network with 8 filters on 28x28 inputs (5x5 feature maps)."""
-    return zoo.RelationNetwork(filters=8, **kwargs).build_for_episode(3, 2)
 
 
 @pytest.fixture
