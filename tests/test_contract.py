@@ -61,6 +61,20 @@ def task(learner):
     return random_episode(ways=ways_of(learner), shots=2, queries=2, seed=0)
 
 
+FAMILY_BASES = (zoo.MetaLearner, zoo.MetricLearner, zoo.GradientLearner)
+
+
+def test_every_meta_learner_the_zoo_exports_is_in_the_registry():
+    exported = {
+        value
+        for value in (getattr(zoo, name) for name in zoo.__all__)
+        if isinstance(value, type) and issubclass(value, zoo.MetaLearner)
+    }
+    registered = {type(build_learner(name)) for name in NAMES}
+    missing = sorted(cls.__name__ for cls in exported - registered - set(FAMILY_BASES))
+    assert not missing, f"add {missing} to CONTRACT_LEARNERS in tests/contract_learners.py"
+
+
 # -- 1. call -------------------------------------------------------------------------------------
 def test_call_gives_logits_of_one_episode_and_of_each_task_of_a_meta_batch(learner):
     ways = ways_of(learner)
