@@ -51,6 +51,17 @@ def tiny_siamese_network(**kwargs):
     return zoo.SiameseNetwork(**options).build_for_episode(WAYS, 2)
 
 
+def tiny_matching_network(**kwargs):
+    """A built Matching Network with 8 filters, 2 blocks, 8x8 inputs."""
+    options = {"filters": 8, "blocks": 2, "image_size": IMAGE_SIZE, **kwargs}
+    return zoo.MatchingNetwork(**options).build_for_episode(WAYS, 2)
+
+
+def tiny_matching_network_fce(**kwargs):
+    """A built Matching Network with full context embeddings, 2 reads, 8 filters, 2 blocks."""
+    return tiny_matching_network(**{"fce": True, "read_steps": 2, **kwargs})
+
+
 @dataclasses.dataclass(frozen=True)
 class ContractLearner:
     """A registry entry: the factory, and the few settings a model may need to differ in.
@@ -73,6 +84,8 @@ CONTRACT_LEARNERS = {
     "maml": tiny_maml,
     "relationnet": tiny_relation_network,
     "siamese": tiny_siamese_network,
+    "matchingnet": ContractLearner(tiny_matching_network, loss_fraction=0.6),
+    "matchingnet_fce": tiny_matching_network_fce,
 }
 """Every meta-learner the zoo exports: name -> factory (or `ContractLearner` with settings)."""
 

@@ -1,22 +1,15 @@
-"""Matching Networks: the attention by hand, support order, the FCE LSTMs by hand, adapt,
-round trips and export."""
+"""Matching Networks: the attention by hand, support order, the FCE LSTMs by hand, one query
+alone, the recipes. What every learner must do (round trips, export...) is in test_contract.py."""
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import IMAGE_SIZE, assert_adapted_matches_learner, random_episode, weights_of
+from conftest import assert_adapted_matches_learner, random_episode
+from contract_learners import tiny_matching_network
 
 import zoo
-from export import to_onnx, to_saved_model
-from export.verify import raw_images
 from zoo.matching_network import AttentionLSTM, SupportContextEmbedding
-
-
-def tiny_matching_network(**kwargs):
-    """A built Matching Network with 8 filters, 2 blocks, 8x8 inputs (32-d embeddings)."""
-    options = {"filters": 8, "blocks": 2, "image_size": IMAGE_SIZE, **kwargs}
-    return zoo.MatchingNetwork(**options).build_for_episode(3, 2)
 
 
 @pytest.fixture
@@ -252,46 +245,6 @@ def test_adapt_equals_the_learner_and_classifies_each_query_alone(kind, request,
         for old, new in zip(learner.attention.weights, head.attention.weights, strict=True):
             np.testing.assert_array_equal(old, new)
             assert old is not new  # a copy: fine-tuning the classifier leaves the learner alone
-
-
-@pytest.mark.parametrize("kind", ["simple", "fce"])
-def test_config_and_keras_file_round_trips(kind, request, episode, tmp_path):
-    learner = request.getfixturevalue(kind)
-    episode, labels = episode
-    learner.compile(optimizer=keras.optimizers.Adam(1e-3))
-    learner.fit(tf.data.Dataset.from_tensors((episode, labels)), verbose=0)
-    config = learner.get_config()
-    assert zoo.MatchingNetwork.from_config(config).get_config() == config
-    learner.save(tmp_path / "learner.keras")
-    loaded = keras.saving.load_model(tmp_path / "learner.keras")
-    assert type(loaded) is zoo.MatchingNetwork and loaded.get_config() == config
-    for old, new in zip(weights_of(learner), weights_of(loaded), strict=True):
-        np.testing.assert_array_equal(old, new)
-    np.testing.assert_array_equal(loaded(episode), learner(episode))
-
-    classifier = learner.adapt(episode["support_images"], episode["support_labels"])
-    classifier.save(tmp_path / "classifier.keras")
-    restored = keras.saving.load_model(tmp_path / "classifier.keras")
-    queries = episode["query_images"]
-    np.testing.assert_array_equal(restored(queries), classifier(queries))
-
-
-@pytest.mark.parametrize("fce", [False, True], ids=["simple", "fce"])
-def test_onnx_and_saved_model_exports_match_keras(fce, tmp_path):
-    # A sharper softmax (scale 20) than the paper's, so that parity is checked on probabilities
-    # that differ clearly between images, not on a near-uniform output.
-    keras.utils.set_random_seed(0)
-    learner = zoo.MatchingNetwork(fce=fce, read_steps=3, filters=8, scale=20.0)
-    learner.build_for_episode(3, 2)
-    rng = np.random.default_rng(1)
-    classifier = learner.adapt(raw_images(6, 105, 105, rng), np.array([2, 0, 1, 0, 2, 1]))
-    assert np.ptp(np.asarray(classifier(raw_images(4, 105, 105, rng)))) > 0.1
-
-    onnx = to_onnx(classifier, tmp_path / "model.onnx")
-    saved = to_saved_model(classifier, tmp_path / "model")
-
-    assert 0.0 <= onnx.max_abs_diff <= 1e-4
-    assert 0.0 <= saved.max_abs_diff <= 1e-4
 
 
 def test_the_recipes_serve_the_eight_preset_names():
