@@ -112,6 +112,17 @@ def episode():
 
 
 @pytest.fixture
+def uneven_episode():
+    """16x16 raw images (resized to 8x8), classes shuffled and with 1, 2 and 3 shots."""
+    episode, labels = random_episode(ways=3, shots=3, queries=2, size=16, seed=3)
+    keep = np.array([5, 0, 7, 3, 8, 6])  # labels 1, 0, 2, 1, 2, 2
+    episode["support_images"] = episode["support_images"][keep]
+    episode["support_labels"] = episode["support_labels"][keep]
+    assert sorted(episode["support_labels"].tolist()) == [0, 1, 1, 2, 2, 2]
+    return episode, labels
+
+
+@pytest.fixture
 def protonet():
     keras.utils.set_random_seed(0)
     return tiny_protonet()

@@ -24,16 +24,6 @@ def fce():
     return tiny_matching_network(fce=True, read_steps=2)
 
 
-@pytest.fixture
-def uneven_episode():
-    """16x16 raw images (resized to 8x8), classes shuffled and with 1, 2 and 3 shots."""
-    episode, labels = random_episode(ways=3, shots=3, queries=2, size=16, seed=3)
-    keep = np.array([5, 0, 7, 3, 8, 6])  # labels 1, 0, 2, 1, 2, 2
-    episode["support_images"] = episode["support_images"][keep]
-    episode["support_labels"] = episode["support_labels"][keep]
-    return episode, labels
-
-
 def embeddings_of(learner, episode, training=False):
     """f'(x) of the queries and g'(x_i) of the support set, embedded in one batch."""
     both = np.concatenate([episode["support_images"], episode["query_images"]])

@@ -6,7 +6,7 @@ What every learner must do (adapt, fine-tune, fit, save, export) is in test_cont
 import keras
 import numpy as np
 import pytest
-from conftest import assert_adapted_matches_learner, random_episode
+from conftest import assert_adapted_matches_learner
 
 
 def numpy_preprocess(images, size):
@@ -31,17 +31,6 @@ def hand_logits(learner, episode, training):
     )
     differences = query_embeddings[:, None, :] - prototypes[None, :, :]
     return -(differences**2).sum(axis=-1)
-
-
-@pytest.fixture
-def uneven_episode():
-    """16x16 raw images (resized to 8x8), classes shuffled and with 1, 2 and 3 shots."""
-    episode, labels = random_episode(ways=3, shots=3, queries=2, size=16, seed=3)
-    keep = np.array([5, 0, 7, 3, 8, 6])  # labels 1, 0, 2, 1, 2, 2
-    episode["support_images"] = episode["support_images"][keep]
-    episode["support_labels"] = episode["support_labels"][keep]
-    assert sorted(episode["support_labels"].tolist()) == [0, 1, 1, 2, 2, 2]
-    return episode, labels
 
 
 @pytest.mark.parametrize("training", [False, True])
