@@ -164,8 +164,7 @@ class MetaLearner(keras.Model):
         copy of the learner in training mode, so the learner's own moving averages are left
         as they are.
         """
-        copy = type(self).from_config(self.get_config())
-        copy(self._zero_episode(2, 1, 1), training=False)
+        copy = type(self).from_config(self.get_config()).build_for_episode(self.fixed_ways or 2)
         copy.set_weights(self.get_weights())
         return lambda episode: copy(episode, training=True)
 
@@ -252,16 +251,14 @@ class MetaLearner(keras.Model):
 
     def build_for_episode(self, ways, shots=1, queries=1, image_size=None):
         """Creates the weights by running one all-zero episode of the given shape."""
-        self(self._zero_episode(ways, shots, queries, image_size), training=False)
-        return self
-
-    def _zero_episode(self, ways, shots=1, queries=1, image_size=None):
         side = image_size or self.image_size
-        return {
+        episode = {
             "support_images": np.zeros((ways * shots, side, side, 1), "float32"),
             "support_labels": np.repeat(np.arange(ways), shots).astype("int32"),
             "query_images": np.zeros((ways * queries, side, side, 1), "float32"),
         }
+        self(episode, training=False)
+        return self
 
     def get_config(self):
         return {
