@@ -113,6 +113,20 @@ def test_adapt_returns_a_plain_model_with_the_learner_probabilities(learner, tas
     assert_weights_equal(before, weights_of(learner))
 
 
+def test_the_adapted_classifier_classifies_each_image_on_its_own(learner, task):
+    """An image gets the same probabilities alone as in a batch of 50 others (not transductive)."""
+    episode, _ = task
+    classifier = learner.adapt(episode["support_images"], episode["support_labels"])
+    image = episode["query_images"][:1]
+    others, _ = random_episode(ways=ways_of(learner), shots=1, queries=50, seed=7)
+    batch = np.concatenate([image, others["query_images"][:50]])
+    alone = np.asarray(classifier(image))
+    np.testing.assert_allclose(np.asarray(classifier(batch))[:1], alone, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(classifier(batch[::-1]))[-1:], alone, rtol=1e-5, atol=1e-6
+    )
+
+
 def test_the_adapted_classifier_fine_tunes_and_leaves_the_learner_alone(learner, task):
     episode, _ = task
     images, labels = episode["support_images"], episode["support_labels"]

@@ -13,7 +13,8 @@ class AdaptationCache:
 
     - compiled functions (`tf.function`, e.g. preprocessing, the support embedding or the
       inner loop), one per key, traced once per input shape and reused;
-    - one private clone per network of the learner, the structure its `NetworkCopy`s share;
+    - one private clone per network of the learner (and per transform of it), the structure
+      its `NetworkCopy`s share;
     - one `SharedForward` per structure of adapted classifier (at most `size`, the least
       recently used dropped first).
 
@@ -33,12 +34,19 @@ class AdaptationCache:
             self._functions[key] = tf.function(python_function, reduce_retracing=True)
         return self._functions[key]
 
-    def network(self, network):
-        """A private clone of `network` with the same structure, made on first use."""
-        source, clone = self._networks.get(id(network), (None, None))
+    def network(self, network, transform=None):
+        """A private clone of `network`, made on first use.
+
+        Args:
+            network: one of the learner's networks.
+            transform: makes the clone from `network` (e.g. `keeping_statistics`); by
+                default a clone of the same structure.
+        """
+        key = (id(network), transform)
+        source, clone = self._networks.get(key, (None, None))
         if source is not network:
-            clone = keras.models.clone_model(network)
-            self._networks[id(network)] = (network, clone)
+            clone = transform(network) if transform else keras.models.clone_model(network)
+            self._networks[key] = (network, clone)
         return clone
 
     def forward(self, key, make):

@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from zoo.layers.kept_statistics import keeping_statistics
 from zoo.layers.network_copy import state_positions
 from zoo.meta_learner import MetaLearner
 
@@ -27,6 +28,10 @@ class GradientLearner(MetaLearner):
         eval_inner_steps: steps when adapting at test time (defaults to `inner_steps`).
         inner_learning_rate: the inner step size alpha.
         first_order: drop second-order terms of the meta-gradient.
+        transductive: at test time (`call` with `training=False`, `adapt`), normalize the
+            queries with their own batch statistics, as Finn et al. do, so that a query's
+            prediction depends on the other queries. By default the statistics of the support
+            set under the fast weights normalize every query on its own.
     """
 
     def __init__(
@@ -35,6 +40,7 @@ class GradientLearner(MetaLearner):
         eval_inner_steps=None,
         inner_learning_rate=0.4,
         first_order=False,
+        transductive=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -44,6 +50,7 @@ class GradientLearner(MetaLearner):
         )
         self.inner_learning_rate = float(inner_learning_rate)
         self.first_order = bool(first_order)
+        self.transductive = bool(transductive)
 
     def functional_call(self, weights, images, training=False):
         """Runs `self.network` on `images` with `weights` in place of its trainable variables."""
@@ -80,29 +87,69 @@ class GradientLearner(MetaLearner):
     def task_logits(self, support, support_labels, queries, training=False):
         steps = self.inner_steps if training else self.eval_inner_steps
         fast = self.inner_loop(self.initial_weights(), support, support_labels, steps)
-        return self.functional_call(fast, queries, training=training)
+        if training or self.transductive:
+            return self.functional_call(fast, queries, training=training)
+        statistics = self.support_statistics(fast, support)
+        logits, _ = self.statistics_network().stateless_call(
+            fast, statistics, queries, training=False
+        )
+        return logits
+
+    def statistics_network(self):
+        """The network that normalizes with kept statistics (`keeping_statistics`)."""
+        return self.adaptation_cache.network(self.network, keeping_statistics)
+
+    def support_statistics(self, weights, support):
+        """The normalization statistics of the adapted network on the support set.
+
+        Returns:
+            The means and variances each normalization layer computes on `support` under
+            `weights`, aligned with `statistics_network().non_trainable_variables`.
+        """
+        network = self.statistics_network()
+        initial = [v.value for v in network.non_trainable_variables]
+        _, statistics = network.stateless_call(weights, initial, support, training=True)
+        return statistics
 
     def task_head(self, support, support_labels):
         """A copy of the network holding the fast weights of `eval_inner_steps` steps.
 
+        Not transductive (the default): the copy normalizes every image with the statistics
+        of the support set under the fast weights (`keeping_statistics`), so an image's
+        prediction does not depend on the rest of its batch. With `transductive=True` it
+        normalizes each batch with the batch's own statistics, as Finn et al. evaluate.
+
         The inner loop runs compiled, traced once per support-set shape (and number of steps
         and step size): its cost grows linearly with the steps.
         """
-        steps, alpha = self.eval_inner_steps, self.inner_learning_rate
-        adapt = self.compiled_function(
-            ("inner_loop", steps, alpha),
-            lambda images, labels: self.inner_loop(self.initial_weights(), images, labels, steps),
+        steps, alpha, transductive = (
+            self.eval_inner_steps,
+            self.inner_learning_rate,
+            self.transductive,
         )
-        fast = adapt(support, support_labels)
-        values = [weight.value for weight in self.network.weights]
-        trainable, _ = state_positions(self.network)
-        for position, value in zip(trainable, fast, strict=True):
-            values[position] = value
-        return [self.network_copy(self.network, values)]
+
+        def adapt_task(images, labels):
+            fast = self.inner_loop(self.initial_weights(), images, labels, steps)
+            return fast, (None if transductive else self.support_statistics(fast, images))
+
+        adapt = self.compiled_function(("inner_loop", steps, alpha, transductive), adapt_task)
+        fast, statistics = adapt(support, support_labels)
+        if transductive:
+            values = _weight_values(self.network, fast)
+            return [self.network_copy(self.network, values)]
+        values = _weight_values(self.statistics_network(), fast, statistics)
+        return [self.network_copy(self.network, values, transform=keeping_statistics)]
 
     def transductive_predictor(self):
-        """The learner's own logits: its batch-statistics normalization is transductive."""
-        return lambda episode: self(episode, training=False)
+        """Logits with every layer normalized by each query batch's own statistics.
+
+        Finn et al.'s evaluation: the fast weights are the same, but the queries of an
+        episode are normalized together, so a query's logits depend on the others.
+        """
+        config = {**self.get_config(), "transductive": True}
+        copy = type(self).from_config(config).build_for_episode(self.fixed_ways or 2)
+        copy.set_weights(self.get_weights())
+        return lambda episode: copy(episode, training=False)
 
     # -- meta-training ---------------------------------------------------------------------------
     def get_config(self):
@@ -112,5 +159,19 @@ class GradientLearner(MetaLearner):
             eval_inner_steps=self.eval_inner_steps,
             inner_learning_rate=self.inner_learning_rate,
             first_order=self.first_order,
+            transductive=self.transductive,
         )
         return config
+
+
+def _weight_values(network, trainable, non_trainable=None):
+    """Values aligned with `network.weights`: `trainable` in place of its trainable variables,
+    `non_trainable` (by default their current values) in place of the others."""
+    values = [weight.value for weight in network.weights]
+    trainable_positions, non_trainable_positions = state_positions(network)
+    for position, value in zip(trainable_positions, trainable, strict=True):
+        values[position] = value
+    if non_trainable is not None:
+        for position, value in zip(non_trainable_positions, non_trainable, strict=True):
+            values[position] = value
+    return values

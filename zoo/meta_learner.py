@@ -110,17 +110,19 @@ class MetaLearner(keras.Model):
         """
         return self.adaptation_cache.function(key, function)
 
-    def network_copy(self, network, values=None):
+    def network_copy(self, network, values=None, transform=None):
         """A `NetworkCopy` of one of the learner's networks, for an adapted classifier.
 
         Args:
             network: a network of the learner (e.g. its backbone).
-            values: the copy's weights, aligned with `network.weights`; by default the
-                network's current values.
+            values: the copy's weights, aligned with `network.weights` (or with the weights
+                of `transform(network)`); by default the network's current values.
+            transform: copies `transform(network)` instead (e.g. `keeping_statistics`),
+                made once per learner.
         """
         if values is None:
             values = [weight.value for weight in network.weights]
-        structure = self.adaptation_cache.network(network)
+        structure = self.adaptation_cache.network(network, transform)
         return NetworkCopy(structure, values, name=network.name)
 
     @property

@@ -86,7 +86,7 @@ def command_adapt(args):
         files, images, truth, resized = read_queries(args.query, names, support.shape[1:3])
         if resized:
             say(f"note: {resized} query images resized to {support.shape[1]}x{support.shape[2]}")
-        # One batch: transductive presets (MAML) normalize with the statistics of the batch.
+        # One batch (each image is classified on its own, whatever the batch).
         probabilities = np.asarray(classifier(images.astype("float32"), training=False))
         predicted = probabilities.argmax(axis=1)
         width = max(len(file) for file in files)

@@ -14,7 +14,9 @@ class MAML(GradientLearner):
     minimizes sum_i L_{T_i}(f_{theta'_i}) on the queries, differentiating through the inner
     steps (second order) unless `first_order=True`. The network is Finn et al.'s Omniglot
     Conv-4: stride-2 convolutions, no max-pooling, batch normalization with the current
-    batch's statistics (transductive, as in the paper), then a linear layer over N ways.
+    batch's statistics, then a linear layer over N ways. At test time each query is
+    normalized with the support set's statistics, on its own; `transductive=True` normalizes
+    the queries with their own batch's, as the paper does.
 
     Reference:
         Finn, Abbeel & Levine, "Model-Agnostic Meta-Learning for Fast Adaptation of Deep
