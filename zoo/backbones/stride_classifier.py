@@ -5,7 +5,7 @@ import keras
 from zoo.backbones.conv4 import conv4_backbone
 
 
-def stride_conv4_classifier(ways, filters=64, blocks=4, image_size=28):
+def stride_conv4_classifier(ways, filters=64, blocks=4, image_size=28, conv_bias=True):
     """Builds the network that MAML and Reptile adapt by gradient steps.
 
     `blocks` x [3x3 stride-2 convolution, batch normalization with the current batch's
@@ -22,6 +22,7 @@ def stride_conv4_classifier(ways, filters=64, blocks=4, image_size=28):
         filters: channels of each block.
         blocks: number of blocks.
         image_size: side of the square, preprocessed input.
+        conv_bias: whether the convolutions add a bias (see `conv4_backbone`).
 
     Returns:
         A `keras.Sequential` named `network` (`features`, then `classifier`) mapping
@@ -34,5 +35,6 @@ def stride_conv4_classifier(ways, filters=64, blocks=4, image_size=28):
         normalization="batch_statistics",
         image_size=image_size,
         name="features",
+        conv_bias=conv_bias,
     )
     return keras.Sequential([backbone, keras.layers.Dense(ways, name="classifier")], name="network")

@@ -70,7 +70,10 @@ class Reptile(GradientLearner):
     adaptation uses a fixed seed, so adapting twice to one support set gives one classifier.
 
     The network is Finn et al.'s stride-2 Conv-4 with batch-statistics normalization and a
-    linear layer over N ways (`stride_conv4_classifier`, as MAML's).
+    linear layer over N ways (`stride_conv4_classifier`, as MAML's), with no convolution
+    biases: normalization cancels them, so their gradient is zero up to rounding, which Adam
+    would scale up into steps of the learning rate's size (the reference code keeps them, to
+    no effect on any output).
 
     Reference:
         Nichol, Achiam & Schulman, "On First-Order Meta-Learning Algorithms", arXiv
@@ -118,7 +121,7 @@ class Reptile(GradientLearner):
             None if eval_inner_batch_size is None else int(eval_inner_batch_size)
         )
         self.network = stride_conv4_classifier(
-            self.ways, filters, blocks, image_size=self.image_size
+            self.ways, filters, blocks, image_size=self.image_size, conv_bias=False
         )
         # The inner Adam's state, kept across meta-steps; "mean": replicas average theirs.
         self.inner_velocity = [
