@@ -183,7 +183,9 @@ class Reptile(GradientLearner):
             `(weights, velocity)` after the steps.
         """
         dtype = weights[0].dtype
-        rate = ops.cast(self.inner_learning_rate, dtype)
+        # tf.constant, not ops.cast: a Python float would pass through float32 first.
+        rate = tf.constant(self.inner_learning_rate, dtype)
+        beta_2 = tf.constant(BETA_2, dtype)
         iterations = ops.cast(iterations, dtype)
         if batch_size is not None:
             batches = minibatch_indices(tf.shape(images)[0], batch_size, steps, seed)
@@ -200,9 +202,9 @@ class Reptile(GradientLearner):
                 loss = cross_entropy(batch_labels, logits)
             gradients = tape.gradient(loss, weights)
             t = iterations + ops.cast(index + 1, dtype)
-            corrected = rate * ops.sqrt(1.0 - ops.power(ops.cast(BETA_2, dtype), t))
+            corrected = rate * ops.sqrt(1.0 - ops.power(beta_2, t))
             velocity = [
-                BETA_2 * v + (1.0 - BETA_2) * ops.square(g)
+                beta_2 * v + (1.0 - beta_2) * ops.square(g)
                 for v, g in zip(velocity, gradients, strict=True)
             ]
             weights = [
