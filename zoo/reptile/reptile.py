@@ -222,7 +222,9 @@ class Reptile(GradientLearner):
         """Adapts: `steps` Adam steps (beta1 = 0) on minibatches of `eval_inner_batch_size`.
 
         Starts from the stored inner Adam state and leaves it unchanged. GradientLearner's
-        `task_logits` and `task_head` run it (`call` and `adapt`).
+        `task_logits` and `task_head` run it (`call` and `adapt`); `call` with
+        `training=True` takes `inner_steps` steps, on minibatches of the same size (meta-
+        training itself runs in `train_step`, with `inner_batch_size`).
 
         Returns:
             The fast weights, a list of tensors aligned with `network.trainable_variables`.
@@ -258,6 +260,11 @@ class Reptile(GradientLearner):
             )
             x = dict(zip(EPISODE_KEYS, (support_images, support_labels, query_images), strict=True))
         tasks = support_images.shape[0]
+        if tasks is None:
+            raise ValueError(
+                "a meta-batch needs a static number of tasks: batch the episode data set with "
+                "drop_remainder=True"
+            )
         context = tf.distribute.get_replica_context()
         replicas = context.num_replicas_in_sync
         first_task = ops.cast(context.replica_id_in_sync_group, "int64") * tasks
