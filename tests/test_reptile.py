@@ -236,3 +236,25 @@ def test_the_recipes_outer_optimizer_is_the_annealed_sgd(name):
     assert isinstance(learner, zoo.Reptile)
     assert recipe["train"]["shots"] == 10 and recipe["train"]["tasks_per_batch"] == 5
     assert learner.eval_inner_steps == 50
+
+
+def test_meta_training_draws_each_tasks_minibatches_with_the_step_and_the_tasks_index(float64):
+    """Minibatches of 2 of the 4 support examples: task i of meta-step s takes the order of
+    seed (s, i), so two copies of one task in a meta-batch adapt differently."""
+    learner = linear_reptile(inner_steps=2, inner_batch_size=2, inner_learning_rate=0.1)
+    learner.compile(optimizer=keras.optimizers.SGD(1.0))
+    theta = values(learner.network.trainable_variables)
+    episode, query_labels = meta_batch(0)
+    twice = {key: np.stack([value[0], value[0]]) for key, value in episode.items()}
+    learner.fit(tf.data.Dataset.from_tensors((twice, query_labels[[0, 0]])), epochs=1, verbose=0)
+
+    x = episode["support_images"][0].reshape(-1) / 255.0
+    y = episode["support_labels"][0]
+    adapted = []
+    for task in range(2):
+        batches = np.asarray(minibatch_indices(4, 2, 2, tf.constant([0, task], "int64")))
+        adapted.append(adam(theta, [np.zeros_like(w) for w in theta], 0, x, y, 0.1, batches)[0])
+    assert np.abs(adapted[0][0] - adapted[1][0]).max() > 1e-3
+    expected = [np.mean(ws, axis=0) for ws in zip(*adapted, strict=True)]
+    for got, want in zip(learner.network.trainable_variables, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
