@@ -38,6 +38,24 @@ def tiny_maml(**kwargs):
     return zoo.MAML(**options).build_for_episode(options["ways"], 2)
 
 
+def tiny_reptile(**kwargs):
+    """A built 3-way Reptile with 8 filters, 2 blocks, 8x8 inputs, 2 inner steps of minibatches
+    of 4 (3 when adapting)."""
+    options = {
+        "ways": WAYS,
+        "filters": 8,
+        "blocks": 2,
+        "image_size": IMAGE_SIZE,
+        "inner_steps": 2,
+        "eval_inner_steps": 3,
+        "inner_learning_rate": 1e-2,
+        "inner_batch_size": 4,
+        "eval_inner_batch_size": 4,
+        **kwargs,
+    }
+    return zoo.Reptile(**options).build_for_episode(options["ways"], 2)
+
+
 def tiny_relation_network(**kwargs):
     """A built Relation Network with 8 filters, 28x28 inputs (its relation module needs at
     least 22x22: two unpadded blocks and two poolings leave it 5x5 maps)."""
@@ -73,16 +91,23 @@ class ContractLearner:
             its start in `META_STEPS` steps. A model whose logits are bounded may need more:
             cosine attention over non-negative (ReLU) features keeps a 3-way loss above
             0.502 of its start.
+        queries_from_support: `meta_trained`'s episode asks its support images again as its
+            queries. Random queries are independent of the support set, so a learner whose
+            meta-update never reads the query labels (Reptile: theta moves toward weights
+            trained on the support set alone) cannot learn them; its queries must be images
+            its adaptation can fit.
     """
 
     build: Callable[..., zoo.MetaLearner]
     loss_fraction: float = 0.5
+    queries_from_support: bool = False
 
 
 CONTRACT_LEARNERS = {
     "protonet": tiny_protonet,
     "maml": tiny_maml,
     "relationnet": tiny_relation_network,
+    "reptile": ContractLearner(tiny_reptile, queries_from_support=True),
     "siamese": tiny_siamese_network,
     "matchingnet": ContractLearner(tiny_matching_network, loss_fraction=0.6),
     "matchingnet_fce": tiny_matching_network_fce,
@@ -126,6 +151,9 @@ def meta_trained(name, steps=META_STEPS):
 
     learner = build_learner(name)
     episode, labels = random_episode(ways=ways_of(learner), shots=2, queries=2, seed=1)
+    if contract_entry(name).queries_from_support:
+        episode["query_images"] = episode["support_images"].copy()
+        labels = episode["support_labels"].copy()
     data = tf.data.Dataset.from_tensors((episode, labels))
     learner.compile(optimizer=keras.optimizers.Adam(META_LEARNING_RATE))
     before = [np.array(weight) for weight in learner.get_weights()]

@@ -12,6 +12,7 @@ from zoo.preprocessing import ImagePreprocessing
 from zoo.presets import list_presets, load_preset, preset_metadata
 from zoo.prototypical_network import PrototypeClassifier, PrototypicalNetwork
 from zoo.relation_network import RelationClassifier, RelationMeanSquaredError, RelationNetwork
+from zoo.reptile import Reptile
 from zoo.siamese_network import (
     BalancedVerificationLoss,
     SiameseClassifier,
@@ -41,6 +42,7 @@ __all__ = [
     "RelationClassifier",
     "RelationMeanSquaredError",
     "RelationNetwork",
+    "Reptile",
     "SiameseClassifier",
     "SiameseNetwork",
     "WeightedL1Similarity",

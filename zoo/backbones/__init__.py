@@ -1,4 +1,5 @@
 from zoo.backbones.conv4 import conv4_backbone, embedding_size
+from zoo.backbones.stride_classifier import stride_conv4_classifier
 from zoo.layers import BatchNormalization, BatchStatisticsNormalization
 
 __all__ = [
@@ -6,4 +7,5 @@ __all__ = [
     "BatchNormalization",
     "conv4_backbone",
     "embedding_size",
+    "stride_conv4_classifier",
 ]

@@ -16,6 +16,7 @@ def conv4_backbone(
     padding="same",
     flatten=True,
     channels=1,
+    conv_bias=True,
 ):
     """Builds the Conv-4 embedding: `blocks` x [3x3 conv, batch norm, ReLU, downsample].
 
@@ -43,6 +44,10 @@ def conv4_backbone(
         padding: the convolutions' padding, one for all blocks or a sequence of one per block.
         flatten: flatten the last feature map into a vector (else keep `[n, h, w, filters]`).
         channels: channels of the input.
+        conv_bias: whether the convolutions add a bias. Normalization subtracts each
+            channel's mean right after, so the bias never changes an output; Adam, which
+            divides a gradient by its own scale, would move it by the rounding noise of its
+            zero gradient (Reptile builds it without).
 
     Returns:
         A `keras.Sequential` mapping `[n, image_size, image_size, channels]` to `[n, features]`
@@ -63,7 +68,12 @@ def conv4_backbone(
         strides = 2 if downsampling == "stride" else 1
         layers.append(
             keras.layers.Conv2D(
-                filters, 3, strides=strides, padding=paddings[index], name=f"conv{index}"
+                filters,
+                3,
+                strides=strides,
+                padding=paddings[index],
+                use_bias=conv_bias,
+                name=f"conv{index}",
             )
         )
         if normalization == "batch":

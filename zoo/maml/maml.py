@@ -2,7 +2,7 @@
 
 import keras
 
-from zoo.backbones import conv4_backbone
+from zoo.backbones import stride_conv4_classifier
 from zoo.gradient_learner import GradientLearner
 
 
@@ -35,16 +35,8 @@ class MAML(GradientLearner):
         self.ways = int(ways)
         self.filters = int(filters)
         self.blocks = int(blocks)
-        backbone = conv4_backbone(
-            filters,
-            blocks,
-            downsampling="stride",
-            normalization="batch_statistics",
-            image_size=self.image_size,
-            name="features",
-        )
-        self.network = keras.Sequential(
-            [backbone, keras.layers.Dense(self.ways, name="classifier")], name="network"
+        self.network = stride_conv4_classifier(
+            self.ways, filters, blocks, image_size=self.image_size
         )
 
     @property

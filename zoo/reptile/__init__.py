@@ -1,0 +1,3 @@
+from zoo.reptile.reptile import Reptile
+
+__all__ = ["Reptile"]

@@ -1,0 +1,13 @@
+"""Reptile presets (weights under `pretrained/<name>/`): planned, trained by the recipes
+`reptile_omniglot` and `reptile_omniglot_20way`, registered in `zoo/presets.py` once their
+weights ship."""
+
+REPTILE_PRESETS = {
+    f"reptile_omniglot_{ways}way_{shots}shot": {
+        "class": "Reptile",
+        "description": f"Reptile (Adam inner loop, beta1 = 0), stride-2 Conv-4, Omniglot 28x28 "
+        f"Vinyals split, evaluated {ways}-way {shots}-shot.",
+    }
+    for ways in (5, 20)
+    for shots in (1, 5)
+}
