@@ -32,7 +32,9 @@ class LSTMMetaLearner(GradientLearner):
     query loss at theta_T is the meta-loss (`MetaLearner.train_step`); as in the paper
     (section 3.2) the learner's losses and gradients are inputs without a gradient of their
     own (the meta-gradient flows through theta_{t-1} and the gates, not through grad_t), so
-    `first_order` is always True. Each update takes the whole support set as one batch: the
+    `first_order` is always True. grad_t is the gradient of the support set's mean
+    cross-entropy (the authors' code divides it once more by the batch size, a scale the
+    input gate absorbs). Each update takes the whole support set as one batch: the
     paper's 1-shot setting (12 steps of batches of 5, the whole 5-way 1-shot support set) and
     the default of `inner_steps` here. `adapt` runs the `eval_inner_steps` updates and returns
     the network holding theta_T (`GradientLearner.task_head`).
