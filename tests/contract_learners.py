@@ -56,6 +56,13 @@ def tiny_reptile(**kwargs):
     return zoo.Reptile(**options).build_for_episode(options["ways"], 2)
 
 
+def tiny_lstm_meta_learner(**kwargs):
+    """A built 3-way LSTM meta-learner with 8 filters, 2 blocks, 8x8 inputs, 2 updates."""
+    options = {"ways": WAYS, "filters": 8, "blocks": 2, "image_size": IMAGE_SIZE, **kwargs}
+    options.setdefault("inner_steps", 2)
+    return zoo.LSTMMetaLearner(**options).build_for_episode(options["ways"], 2)
+
+
 def tiny_relation_network(**kwargs):
     """A built Relation Network with 8 filters, 28x28 inputs (its relation module needs at
     least 22x22: two unpadded blocks and two poolings leave it 5x5 maps)."""
@@ -106,6 +113,7 @@ class ContractLearner:
 CONTRACT_LEARNERS = {
     "protonet": tiny_protonet,
     "maml": tiny_maml,
+    "lstm_meta_learner": tiny_lstm_meta_learner,
     "relationnet": tiny_relation_network,
     "reptile": ContractLearner(tiny_reptile, queries_from_support=True),
     "siamese": tiny_siamese_network,

@@ -32,6 +32,11 @@ def test_cosine_anneals_to_zero_over_the_recipe_steps():
     np.testing.assert_allclose(got, [5e-4, 2.5e-4, 0, 0], rtol=1e-5, atol=1e-9)
 
 
+def test_a_recipe_may_clip_the_gradients_global_norm():
+    assert schedule({"learning_rate": 1e-3}).global_clipnorm is None
+    assert schedule({"learning_rate": 1e-3, "global_clipnorm": 0.25}).global_clipnorm == 0.25
+
+
 @pytest.mark.parametrize("name", sorted(recipes.RECIPES))
 def test_every_shipped_recipe_builds(name):
     recipe = recipes.get_recipe(name)

@@ -279,6 +279,31 @@ RECIPES["reptile_omniglot_20way"] = dict(
 )
 
 
+RECIPES["lstm_meta_learner_omniglot"] = {
+    "algorithm": "LSTMMetaLearner",
+    "model": {"ways": 5, "filters": 32, "blocks": 4, "hidden_units": 20, "inner_steps": 12},
+    "train": {"ways": 5, "shots": 1, "queries": 15, "tasks_per_batch": None},
+    "optimizer": {"learning_rate": 1e-3, "halve_every": None, "global_clipnorm": 0.25},
+    "steps": 30000,
+    "presets": {
+        "lstm_meta_learner_omniglot_5way_1shot": (5, 1),
+        "lstm_meta_learner_omniglot_5way_5shot": (5, 5),
+    },
+    "paper": {(5, 1): 98.7, (5, 5): 99.9},
+    "transductive": False,
+    "notes": "Ravi & Larochelle (their code's 1-shot settings): a Conv-4 learner with 32 "
+    "filters, a coordinate-wise meta-LSTM (20 units, then the cell whose state is the "
+    "learner's parameters) making 12 updates, each on the whole 5-way 1-shot support set "
+    "(their 12 steps at batch 5), 15 queries per class, one episode per meta-update, Adam "
+    "1e-3 with the meta-gradient's global norm clipped to 0.25. The paper reports only "
+    "miniImageNet: the targets are MAML's Omniglot numbers. Ours: 30000 episodes (theirs "
+    "75000 on miniImageNet), for 2 CPU cores (about 0.8 s per episode); one network serves "
+    "5-way 1-shot and 5-way 5-shot, the 5-shot support set taken whole by the same 12 "
+    "updates (their 5-shot model: 5 updates at batch 25, trained on its own). Not "
+    "transductive: the adapted classifier normalizes with statistics of the support set.",
+}
+
+
 def build_learner(recipe):
     """The untrained meta-learner of a recipe."""
     return getattr(zoo, recipe["algorithm"])(**recipe["model"])
@@ -290,6 +315,7 @@ def build_optimizer(recipe):
     The rate is halved every `halve_every` steps if that is set, or, with `cosine`, annealed
     to 0 along a cosine over the recipe's `steps` (a shorter `--steps` run keeps that schedule).
     With `reptile`, SGD whose rate (Reptile's outer step size) falls linearly to 0 over `steps`.
+    With `global_clipnorm`, the gradient's global norm is clipped to it.
     """
     settings = recipe["optimizer"]
     rate = settings["learning_rate"]
@@ -301,7 +327,7 @@ def build_optimizer(recipe):
         rate = keras.optimizers.schedules.ExponentialDecay(
             rate, settings["halve_every"], 0.5, staircase=True
         )
-    return keras.optimizers.Adam(rate)
+    return keras.optimizers.Adam(rate, global_clipnorm=settings.get("global_clipnorm"))
 
 
 def get_recipe(name):

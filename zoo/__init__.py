@@ -4,6 +4,7 @@ from zoo.adapted_classifier import AdaptedClassifier
 from zoo.backbones import BatchNormalization, BatchStatisticsNormalization, conv4_backbone
 from zoo.gradient_learner import GradientLearner
 from zoo.layers import NetworkCopy
+from zoo.lstm_meta_learner import LSTMMetaLearner
 from zoo.maml import MAML
 from zoo.matching_network import MatchingClassifier, MatchingNetwork
 from zoo.meta_learner import MetaLearner
@@ -31,6 +32,7 @@ __all__ = [
     "EpisodeError",
     "GradientLearner",
     "ImagePreprocessing",
+    "LSTMMetaLearner",
     "MAML",
     "MatchingClassifier",
     "MatchingNetwork",
