@@ -5,6 +5,7 @@ from zoo.backbones import BatchNormalization, BatchStatisticsNormalization, conv
 from zoo.gradient_learner import GradientLearner
 from zoo.layers import NetworkCopy
 from zoo.maml import MAML
+from zoo.mann import MANN, MANNClassifier
 from zoo.matching_network import MatchingClassifier, MatchingNetwork
 from zoo.meta_learner import MetaLearner
 from zoo.metric_learner import MetricLearner
@@ -31,6 +32,8 @@ __all__ = [
     "GradientLearner",
     "ImagePreprocessing",
     "MAML",
+    "MANN",
+    "MANNClassifier",
     "MatchingClassifier",
     "MatchingNetwork",
     "MetaLearner",

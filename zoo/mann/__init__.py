@@ -1,0 +1,6 @@
+from zoo.mann.lrua import LeastRecentlyUsedAccess
+from zoo.mann.mann import MANN
+from zoo.mann.mann_cell import MANNCell, MemoryState
+from zoo.mann.mann_classifier import MANNClassifier
+
+__all__ = ["LeastRecentlyUsedAccess", "MANN", "MANNCell", "MANNClassifier", "MemoryState"]
