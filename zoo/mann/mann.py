@@ -13,8 +13,8 @@ def presentation_order(labels, ways):
 
     First the first example of each class (labels 0..N-1), then the second of each class, and
     so on; within a class the given order is kept. The order of a sort by
-    `rank_within_class * N + label` (all keys distinct), so it does not depend on the order
-    of the given support set, only on which examples each class has.
+    `rank_within_class * N + label` (all keys distinct): it does not depend on how the given
+    support set interleaves its classes, only on each class's examples in their given order.
     """
     one_hot = ops.one_hot(labels, ways, dtype="int32")
     rank = ops.sum(ops.cumsum(one_hot, axis=0) * one_hot, axis=1) - 1

@@ -70,9 +70,7 @@ class MANNCell(keras.layers.Layer):
         self.read_heads = int(read_heads)
         self.gamma = float(gamma)
         if self.read_heads > self.memory_rows:
-            raise ValueError(
-                f"{read_heads} read heads need as many memory rows, got {memory_rows}"
-            )
+            raise ValueError(f"{read_heads} read heads need as many memory rows, got {memory_rows}")
         self.controller = keras.layers.LSTMCell(self.controller_units, name="controller")
         self.key = keras.layers.Dense(
             self.read_heads * self.memory_width, activation="tanh", name="key"

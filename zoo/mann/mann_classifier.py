@@ -50,9 +50,7 @@ class MANNClassifier(keras.layers.Layer):
         rows, width, heads = memory_rows, memory_width, read_heads
 
         def state(shape, name, trainable=True):
-            return self.add_weight(
-                shape=shape, initializer="zeros", trainable=trainable, name=name
-            )
+            return self.add_weight(shape=shape, initializer="zeros", trainable=trainable, name=name)
 
         self.memory = state((rows, width), "memory")
         self.usage = state((rows,), "usage", trainable=False)
