@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from conftest import random_episode
 from contract_learners import tiny_mann
-from keras import ops
 
 import zoo
 from training.episodes import EpisodeSampler
@@ -274,7 +273,7 @@ def test_support_sequence_presents_each_label_one_step_late_then_a_last_label_st
     episode, _ = random_episode(ways=3, shots=2, seed=4)
     support = learner.preprocessing(episode["support_images"])
     labels = episode["support_labels"]  # class-major: 0 0 1 1 2 2
-    state = learner.support_state(support, ops.convert_to_tensor(labels))
+    state = learner.support_state(learner.flatten(support)[None], labels[None])
 
     features = np.asarray(learner.flatten(support))
     order = [0, 2, 4, 1, 3, 5]  # shot by shot
@@ -355,10 +354,8 @@ def test_the_adapted_classifier_holds_the_state_after_the_support_sequence():
     episode, _ = random_episode(ways=3, shots=2, seed=9)
     classifier = learner.adapt(episode["support_images"], episode["support_labels"])
     (head,) = [layer for layer in classifier.layers if isinstance(layer, zoo.MANNClassifier)]
-    state = learner.support_state(
-        learner.preprocessing(episode["support_images"]),
-        ops.convert_to_tensor(episode["support_labels"]),
-    )
+    support = learner.flatten(learner.preprocessing(episode["support_images"]))
+    state = learner.support_state(support[None], episode["support_labels"][None])
     for weight, value in zip(head.state_weights(), state, strict=True):
         np.testing.assert_allclose(weight, np.asarray(value)[0], rtol=1e-5, atol=1e-6)
     for copied, original in zip(head.cell.weights, learner.cell.weights, strict=True):

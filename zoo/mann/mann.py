@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from zoo import validation
 from zoo.mann.mann_cell import MANNCell
 from zoo.mann.mann_classifier import MANNClassifier
 from zoo.meta_learner import MetaLearner
@@ -15,10 +16,17 @@ def presentation_order(labels, ways):
     so on; within a class the given order is kept. The order of a sort by
     `rank_within_class * N + label` (all keys distinct): it does not depend on how the given
     support set interleaves its classes, only on each class's examples in their given order.
+
+    Args:
+        labels: ints `[..., S]` (a leading task axis is allowed).
+        ways: the number of classes N.
+
+    Returns:
+        Indices `[..., S]` into the last axis of `labels`.
     """
     one_hot = ops.one_hot(labels, ways, dtype="int32")
-    rank = ops.sum(ops.cumsum(one_hot, axis=0) * one_hot, axis=1) - 1
-    return ops.argsort(rank * ways + ops.cast(labels, "int32"))
+    rank = ops.sum(ops.cumsum(one_hot, axis=-2) * one_hot, axis=-1) - 1
+    return ops.argsort(rank * ways + ops.cast(labels, "int32"), axis=-1)
 
 
 @keras.saving.register_keras_serializable(package="metazoo")
@@ -98,25 +106,67 @@ class MANN(MetaLearner):
         return self.ways
 
     def flatten(self, images):
-        """Preprocessed images `[n, S, S, 1]` as vectors `[n, D]`."""
-        return ops.reshape(images, (-1, self.features))
+        """Preprocessed images `[..., n, S, S, 1]` as vectors `[..., n, D]`."""
+        return ops.reshape(images, (*ops.shape(images)[:-3], self.features))
 
     def support_state(self, support, support_labels):
-        """The `MemoryState` (batch 1) after the support sequence of one task."""
+        """The `MemoryState` after the support sequence of each of T tasks (batch T).
+
+        Args:
+            support: flattened preprocessed support images `[T, S, D]`.
+            support_labels: ints `[T, S]`.
+        """
         order = presentation_order(support_labels, self.ways)
-        inputs = ops.take(self.flatten(support), order, axis=0)
-        labels = ops.one_hot(ops.take(support_labels, order), self.ways, dtype=inputs.dtype)
-        inputs = ops.concatenate([inputs, ops.zeros_like(inputs[:1])], axis=0)
-        labels = ops.concatenate([ops.zeros_like(labels[:1]), labels], axis=0)
-        return self.cell.sequence(inputs[None], labels[None])[1]
+        inputs = ops.take_along_axis(support, order[:, :, None], axis=1)
+        labels = ops.one_hot(
+            ops.take_along_axis(support_labels, order, axis=1), self.ways, dtype=inputs.dtype
+        )
+        inputs = ops.concatenate([inputs, ops.zeros_like(inputs[:, :1])], axis=1)
+        labels = ops.concatenate([ops.zeros_like(labels[:, :1]), labels], axis=1)
+        return self.cell.sequence(inputs, labels)[1]
 
     def task_logits(self, support, support_labels, queries, training=False):
-        state = self.support_state(support, support_labels)
-        return self.cell.classify(self.flatten(queries), state)
+        state = self.support_state(self.flatten(support)[None], support_labels[None])
+        return self.cell.classify(self.flatten(queries)[None], state)[0]
+
+    def call(self, episode, training=False):
+        """The contract's `call`; a meta-batch runs all its tasks' sequences in one loop.
+
+        The tasks are the batch axis of one `MANNCell.sequence` (each with its own state, as
+        each alone), instead of one loop per task: for 16 tasks of 5-way 1-shot this makes a
+        training step several times faster.
+        """
+        support_images = episode["support_images"]
+        if len(support_images.shape) != 5 or support_images.shape[0] is None:
+            return super().call(episode, training=training)
+        query_images = episode["query_images"]
+        if support_images.shape[-1] not in (None, 1) or query_images.shape[-1] not in (None, 1):
+            raise validation.EpisodeError(
+                "images must have one channel: [tasks, n, H, W, 1], got support "
+                f"{support_images.shape} and query {query_images.shape}"
+            )
+        labels = ops.cast(episode["support_labels"], "int32")
+        state = self.support_state(self._task_features(support_images), labels)
+        return self.cell.classify(self._task_features(query_images), state)
+
+    def _task_features(self, images):
+        """Raw images `[T, n, H, W, 1]` preprocessed and flattened to `[T, n, D]`."""
+        shape = ops.shape(images)
+        flat = ops.reshape(images, (-1, *images.shape[2:]))
+        return ops.reshape(self.flatten(self.preprocessing(flat)), (shape[0], shape[1], -1))
+
+    def _loss_per_task(self, x, y, sample_weight):
+        """False: `fit` takes Keras' train step on the whole meta-batch (the batched `call`),
+        the same mean loss over all tasks' queries as `MetaLearner.train_step`'s per-task
+        losses, in one loop over the steps for all tasks."""
+        return False
 
     def task_head(self, support, support_labels):
         run = self.compiled_function(
-            "support_state", lambda images, labels: tuple(self.support_state(images, labels))
+            "support_state",
+            lambda images, labels: tuple(
+                self.support_state(self.flatten(images)[None], labels[None])
+            ),
         )
         head = MANNClassifier(self.ways, self.features, **self._cell_config(), name="memory")
         head.cell.set_weights(self.cell.get_weights())
@@ -133,10 +183,7 @@ class MANN(MetaLearner):
         Returns:
             Logits `[B, T, N]`: step t's prediction of labels[:, t].
         """
-        images = ops.convert_to_tensor(images)
-        batch, steps = ops.shape(images)[0], ops.shape(images)[1]
-        flat = ops.reshape(images, (-1, *images.shape[2:]))
-        inputs = ops.reshape(self.flatten(self.preprocessing(flat)), (batch, steps, self.features))
+        inputs = self._task_features(ops.convert_to_tensor(images))
         one_hot = ops.one_hot(ops.cast(labels, "int32"), self.ways, dtype=inputs.dtype)
         previous = ops.concatenate([ops.zeros_like(one_hot[:, :1]), one_hot[:, :-1]], axis=1)
         return self.cell.sequence(inputs, previous)[0]

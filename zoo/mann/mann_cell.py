@@ -152,23 +152,29 @@ class MANNCell(keras.layers.Layer):
         return ops.transpose(outputs.stack(), (1, 0, 2)), MemoryState(*state)
 
     def classify(self, inputs, state):
-        """Logits `[Q, N]` of Q inputs, each classified on its own from one state.
+        """Logits `[B, Q, N]` of Q inputs per sequence, each classified on its own.
 
-        Each input x is one step from `state` (batch 1, e.g. after a support sequence) with
-        the null label y_{t-1} = 0: its own write, its own read and its output. Nothing passes
-        between the inputs, so an input gets the same logits alone or in any batch.
+        Each input x is one step from its sequence's `state` (e.g. after a support sequence)
+        with the null label y_{t-1} = 0: its own write, its own read and its output. Nothing
+        passes between the inputs, so an input gets the same logits alone or in any batch.
 
         Args:
-            inputs: `[Q, D]`.
-            state: a `MemoryState` of batch 1.
+            inputs: `[B, Q, D]`.
+            state: a `MemoryState` of batch B.
         """
         inputs = ops.convert_to_tensor(inputs)
-        count = ops.shape(inputs)[0]
-        state = MemoryState(
-            *(ops.broadcast_to(part, (count, *part.shape[1:])) for part in MemoryState(*state))
-        )
-        null_labels = ops.zeros((count, self.ways), inputs.dtype)
-        return self(inputs, null_labels, state)[0]
+        batch, count = ops.shape(inputs)[0], ops.shape(inputs)[1]
+
+        def per_input(part):  # [B, ...] -> [B * Q, ...], each sequence's state Q times
+            shape = part.shape[1:]
+            repeated = ops.broadcast_to(part[:, None], (batch, count, *shape))
+            return ops.reshape(repeated, (-1, *shape))
+
+        state = MemoryState(*(per_input(part) for part in MemoryState(*state)))
+        flat = ops.reshape(inputs, (-1, inputs.shape[-1]))
+        null_labels = ops.zeros((ops.shape(flat)[0], self.ways), inputs.dtype)
+        logits = self(flat, null_labels, state)[0]
+        return ops.reshape(logits, (batch, count, self.ways))
 
     def compute_output_shape(self, input_shape, previous_labels_shape=None, state_shape=None):
         return (input_shape[0], self.ways)

@@ -71,9 +71,9 @@ class MANNClassifier(keras.layers.Layer):
             weight.assign(ops.reshape(value, weight.shape))
 
     def call(self, images):
-        features = ops.reshape(images, (-1, self.features))
+        features = ops.reshape(images, (1, -1, self.features))
         state = MemoryState(*(ops.expand_dims(weight, 0) for weight in self.state_weights()))
-        return self.cell.classify(features, state)
+        return self.cell.classify(features, state)[0]
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.ways)
