@@ -374,3 +374,17 @@ def test_layer_configs_round_trip_and_too_many_heads_are_refused():
     with pytest.raises(ValueError, match="read heads"):
         MANNCell(3, memory_rows=2, read_heads=4)
     assert isinstance(MemoryState(*range(6)).memory, int)
+
+
+def test_the_recipes_have_no_paper_number_and_their_metadata_say_so():
+    from training import recipes, train
+
+    for name in ("mann_omniglot", "mann_omniglot_5shot"):
+        recipe = recipes.get_recipe(name)
+        learner = recipes.build_learner(recipe)
+        assert isinstance(learner, zoo.MANN) and learner.image_size == 20
+        for preset in recipe["presets"]:
+            state = {"steps": 10, "seconds": 1.0}
+            metadata = train.preset_metadata(name, preset, state, {"accuracy": 90.0, "ci95": 1.0})
+            assert metadata["paper_accuracy"] is None and metadata["meets_paper"] is None
+            assert not metadata["transductive"]
