@@ -226,7 +226,7 @@ def numpy_cell_step(cell, x, previous_label, state):
     kernel, recurrent, bias, key_w, key_b, gate_w, gate_b, out_w, out_b = (
         np.asarray(w, "float64") for w in cell.get_weights()
     )
-    memory, usage, previous_read, reads, hidden, c = (np.asarray(s, "float64")[0] for s in state)
+    memory, usage, previous_read, _, reads, hidden, c = (np.asarray(s, "float64")[0] for s in state)
     z = np.concatenate([x, previous_label, reads]) @ kernel + hidden @ recurrent + bias
     i, f, g, o = np.split(z, 4)
     c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
@@ -236,7 +236,8 @@ def numpy_cell_step(cell, x, previous_label, state):
     step = numpy_lrua_step(memory, usage, previous_read, keys, gates)
     reads = step["reads"].reshape(-1)
     logits = np.concatenate([hidden, reads]) @ out_w + out_b
-    new_state = (step["memory"], step["usage"], step["read_weights"], reads, hidden, c)
+    writes = step["write_weights"].sum(axis=0)
+    new_state = (step["memory"], step["usage"], step["read_weights"], writes, reads, hidden, c)
     return logits, [s[None] for s in new_state]
 
 
@@ -363,6 +364,7 @@ def test_the_adapted_classifier_holds_the_state_after_the_support_sequence():
     assert {w.path.split("/")[-1] for w in head.non_trainable_weights} == {
         "usage",
         "read_weights",
+        "write_weights",
     }
 
 
@@ -373,7 +375,7 @@ def test_layer_configs_round_trip_and_too_many_heads_are_refused():
     assert LeastRecentlyUsedAccess.from_config(lrua.get_config()).get_config() == lrua.get_config()
     with pytest.raises(ValueError, match="read heads"):
         MANNCell(3, memory_rows=2, read_heads=4)
-    assert isinstance(MemoryState(*range(6)).memory, int)
+    assert isinstance(MemoryState(*range(7)).memory, int)
 
 
 def test_the_recipes_have_no_paper_number_and_their_metadata_say_so():

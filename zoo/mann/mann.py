@@ -74,6 +74,9 @@ class MANN(MetaLearner):
         memory_width: width of a memory row.
         read_heads: number of read (and write) heads.
         gamma: the usage decay of LRUA.
+        addressing: `"lrua"` (the paper's MANN) or `"ntm"`, a Neural Turing Machine's content
+            and location addressing with an erase-and-add write head (`NTMAddressing`), the
+            comparison the paper makes.
         image_size: side of the square image the model sees (20 in the reference).
         **kwargs: `invert` and `keras.Model` arguments.
     """
@@ -86,13 +89,21 @@ class MANN(MetaLearner):
         memory_width=40,
         read_heads=4,
         gamma=0.95,
+        addressing="lrua",
         image_size=20,
         **kwargs,
     ):
         super().__init__(image_size=image_size, **kwargs)
         self.ways = int(ways)
         self.cell = MANNCell(
-            ways, controller_units, memory_rows, memory_width, read_heads, gamma, name="mann_cell"
+            ways,
+            controller_units,
+            memory_rows,
+            memory_width,
+            read_heads,
+            gamma,
+            addressing,
+            name="mann_cell",
         )
         self.cell.build((None, self.features))
 
@@ -196,6 +207,7 @@ class MANN(MetaLearner):
             "memory_width": cell.memory_width,
             "read_heads": cell.read_heads,
             "gamma": cell.gamma,
+            "addressing": cell.addressing,
         }
 
     def get_config(self):

@@ -8,14 +8,21 @@ from keras import ops
 
 from zoo.mann.lrua import LeastRecentlyUsedAccess
 from zoo.mann.memory import cosine_read, initial_memory
+from zoo.mann.ntm import NTMAddressing
+
+ADDRESSINGS = ("lrua", "ntm")
 
 MemoryState = collections.namedtuple(
-    "MemoryState", ["memory", "usage", "read_weights", "reads", "hidden", "cell"]
+    "MemoryState",
+    ["memory", "usage", "read_weights", "write_weights", "reads", "hidden", "cell"],
 )
 MemoryState.__doc__ = """The state a MANN carries from step to step, each with a batch axis B.
 
-memory M `[B, R, W]`; usage w^u `[B, R]`; read_weights w^r `[B, H, R]`; reads r, the H read
-vectors concatenated, `[B, H*W]`; hidden h and cell c of the LSTM controller `[B, U]`.
+memory M `[B, R, W]`; usage w^u `[B, R]` (LRUA's; NTM addressing leaves it as it starts);
+read_weights w^r `[B, H, R]`; write_weights w^w `[B, R]`, the last step's write (summed over
+heads; NTM addressing interpolates from it, LRUA writes from w^r and w^u instead); reads r,
+the H read vectors concatenated, `[B, H*W]`; hidden h and cell c of the LSTM controller
+`[B, U]`.
 """
 
 
@@ -32,12 +39,18 @@ class MANNCell(keras.layers.Layer):
         w^u_t = gamma w^u_{t-1} + sum_h w^r_t(h) + sum_h w^w_t(h)
         logits_t = W_o [h_t, r_t] + b_o                                 (softmax: p(y_t | ...))
 
+    With `addressing="ntm"` the LRUA write and the cosine read are replaced by a Neural Turing
+    Machine's (`NTMAddressing`: content and location addressing, one write head with erase
+    and add vectors, the read heads addressed in the written memory), the comparison the
+    paper makes.
+
     The controller is Keras' `LSTMCell` (gates i, f, c, o; forget bias 1 at the start). The
     order (write, then read the written memory; the output from h_t and r_t) is the paper's
     and its reference code's (tristandeleu/ntm-one-shot); the key is tanh-squashed as there.
 
     Initial state (`initial_state`), as in the reference code: memory 1e-6 everywhere,
-    usage and every head's read weights one-hot on row 0, reads, h and c zero.
+    usage, every head's read weights and the write weights one-hot on row 0, reads, h and c
+    zero.
 
     Reference:
         Santoro, Bartunov, Botvinick, Wierstra & Lillicrap, "Meta-Learning with
@@ -50,6 +63,7 @@ class MANNCell(keras.layers.Layer):
         memory_width: width W of a row (and of a key).
         read_heads: number of heads H (each reads and writes).
         gamma: the usage decay of LRUA.
+        addressing: `"lrua"` (the paper's MANN) or `"ntm"`.
     """
 
     def __init__(
@@ -60,9 +74,13 @@ class MANNCell(keras.layers.Layer):
         memory_width=40,
         read_heads=4,
         gamma=0.95,
+        addressing="lrua",
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if addressing not in ADDRESSINGS:
+            raise ValueError(f"addressing must be one of {ADDRESSINGS}, got {addressing!r}")
+        self.addressing = addressing
         self.ways = int(ways)
         self.controller_units = int(controller_units)
         self.memory_rows = int(memory_rows)
@@ -75,7 +93,10 @@ class MANNCell(keras.layers.Layer):
         self.key = keras.layers.Dense(
             self.read_heads * self.memory_width, activation="tanh", name="key"
         )
-        self.lrua = LeastRecentlyUsedAccess(self.read_heads, self.gamma, name="lrua")
+        if addressing == "lrua":
+            self.lrua = LeastRecentlyUsedAccess(self.read_heads, self.gamma, name="lrua")
+        else:
+            self.ntm = NTMAddressing(self.read_heads, self.memory_width, name="ntm")
         self.output_layer = keras.layers.Dense(self.ways, name="output")
 
     @property
@@ -89,7 +110,7 @@ class MANNCell(keras.layers.Layer):
         units = self.controller_units
         self.controller.build((None, features + self.ways + self.read_size))
         self.key.build((None, units))
-        self.lrua.build((None, units))
+        (self.lrua if self.addressing == "lrua" else self.ntm).build((None, units))
         self.output_layer.build((None, units + self.read_size))
 
     def initial_state(self, batch, dtype="float32"):
@@ -100,6 +121,7 @@ class MANNCell(keras.layers.Layer):
             memory=initial_memory(batch, rows, self.memory_width, dtype),
             usage=first_row,
             read_weights=ops.repeat(first_row[:, None, :], heads, axis=1),
+            write_weights=first_row,
             reads=ops.zeros((batch, self.read_size), dtype),
             hidden=ops.zeros((batch, self.controller_units), dtype),
             cell=ops.zeros((batch, self.controller_units), dtype),
@@ -112,14 +134,22 @@ class MANNCell(keras.layers.Layer):
         controls = ops.concatenate([inputs, previous_labels, state.reads], axis=-1)
         hidden, (_, cell) = self.controller(controls, [state.hidden, state.cell])
         keys = ops.reshape(self.key(hidden), (-1, self.read_heads, self.memory_width))
-        memory, write_weights = self.lrua(
-            hidden, keys, state.memory, state.usage, state.read_weights
-        )
-        read_weights, reads = cosine_read(keys, memory)
+        if self.addressing == "lrua":
+            memory, heads_writes = self.lrua(
+                hidden, keys, state.memory, state.usage, state.read_weights
+            )
+            read_weights, reads = cosine_read(keys, memory)
+            usage = self.lrua.usage(state.usage, read_weights, heads_writes)
+            write_weights = ops.sum(heads_writes, axis=1)
+        else:
+            memory, write_weights = self.ntm.write(hidden, state.memory, state.write_weights)
+            read_weights = self.ntm.read_weights(hidden, keys, memory, state.read_weights)
+            reads = ops.matmul(read_weights, memory)
+            usage = state.usage
         reads = ops.reshape(reads, (-1, self.read_size))
-        usage = self.lrua.usage(state.usage, read_weights, write_weights)
         logits = self.output_layer(ops.concatenate([hidden, reads], axis=-1))
-        return logits, MemoryState(memory, usage, read_weights, reads, hidden, cell)
+        state = MemoryState(memory, usage, read_weights, write_weights, reads, hidden, cell)
+        return logits, state
 
     def sequence(self, inputs, previous_labels, state=None):
         """Runs a batch of sequences from `state` (default: the initial state).
@@ -188,5 +218,6 @@ class MANNCell(keras.layers.Layer):
             memory_width=self.memory_width,
             read_heads=self.read_heads,
             gamma=self.gamma,
+            addressing=self.addressing,
         )
         return config

@@ -16,8 +16,9 @@ class MANNClassifier(keras.layers.Layer):
     null label (`MANNCell.classify`): images are classified each on their own, and there is no
     loop over the support set in the graph.
 
-    `fit` trains the cell, the memory, r, h and c; the usage and the read weights (which only
-    choose and weight the rows a step writes to) stay as the support sequence left them.
+    `fit` trains the cell, the memory, r, h and c; the usage and the read and write weights
+    (which only choose and weight the rows a step addresses) stay as the support sequence
+    left them.
 
     Reference:
         Santoro, Bartunov, Botvinick, Wierstra & Lillicrap, "Meta-Learning with
@@ -26,7 +27,8 @@ class MANNClassifier(keras.layers.Layer):
     Args:
         ways: the number of classes N.
         features: the length D of a flattened preprocessed image.
-        controller_units, memory_rows, memory_width, read_heads, gamma: as `MANNCell`.
+        controller_units, memory_rows, memory_width, read_heads, gamma, addressing: as
+            `MANNCell`.
     """
 
     def __init__(
@@ -38,13 +40,21 @@ class MANNClassifier(keras.layers.Layer):
         memory_width=40,
         read_heads=4,
         gamma=0.95,
+        addressing="lrua",
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.ways = int(ways)
         self.features = int(features)
         self.cell = MANNCell(
-            ways, controller_units, memory_rows, memory_width, read_heads, gamma, name="mann_cell"
+            ways,
+            controller_units,
+            memory_rows,
+            memory_width,
+            read_heads,
+            gamma,
+            addressing,
+            name="mann_cell",
         )
         self.cell.build((None, self.features))
         rows, width, heads = memory_rows, memory_width, read_heads
@@ -55,6 +65,7 @@ class MANNClassifier(keras.layers.Layer):
         self.memory = state((rows, width), "memory")
         self.usage = state((rows,), "usage", trainable=False)
         self.read_weights = state((heads, rows), "read_weights", trainable=False)
+        self.write_weights = state((rows,), "write_weights", trainable=False)
         self.reads = state((heads * width,), "reads")
         self.hidden = state((controller_units,), "hidden")
         self.cell_state = state((controller_units,), "cell")
@@ -62,7 +73,13 @@ class MANNClassifier(keras.layers.Layer):
     def state_weights(self):
         """The state's weights, as a `MemoryState` (without the batch axis)."""
         return MemoryState(
-            self.memory, self.usage, self.read_weights, self.reads, self.hidden, self.cell_state
+            self.memory,
+            self.usage,
+            self.read_weights,
+            self.write_weights,
+            self.reads,
+            self.hidden,
+            self.cell_state,
         )
 
     def set_state(self, state):
@@ -89,5 +106,6 @@ class MANNClassifier(keras.layers.Layer):
             memory_width=cell.memory_width,
             read_heads=cell.read_heads,
             gamma=cell.gamma,
+            addressing=cell.addressing,
         )
         return config
