@@ -76,6 +76,11 @@ def tiny_mann(**kwargs):
     return zoo.MANN(**options).build_for_episode(options["ways"], 2)
 
 
+def tiny_mann_ntm(**kwargs):
+    """A built 3-way MANN with NTM-style addressing, as small as `tiny_mann`."""
+    return tiny_mann(**{"addressing": "ntm", **kwargs})
+
+
 @dataclasses.dataclass(frozen=True)
 class ContractLearner:
     """A registry entry: the factory, and the few settings a model may need to differ in.
@@ -101,6 +106,7 @@ CONTRACT_LEARNERS = {
     "matchingnet": ContractLearner(tiny_matching_network, loss_fraction=0.6),
     "matchingnet_fce": tiny_matching_network_fce,
     "mann": tiny_mann,
+    "mann_ntm": tiny_mann_ntm,
 }
 """Every meta-learner the zoo exports: name -> factory (or `ContractLearner` with settings)."""
 

@@ -261,6 +261,77 @@ def test_cell_steps_match_numpy_from_the_initial_state():
             np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
 
 
+# -- NTM-style addressing (the option addressing="ntm") ----------------------------------------
+def softplus(x):
+    return np.log1p(np.exp(x))
+
+
+def numpy_ntm_address(raw, key, memory, previous):
+    """One NTM head's weights (Graves et al. 2014, eqs. 5-9), with loops."""
+    rows = len(memory)
+    strength, gate, sharpness = softplus(raw[0]), sigmoid(raw[1]), 1.0 + softplus(raw[2])
+    shifts = np.exp(raw[3:6]) / np.exp(raw[3:6]).sum()  # s(-1), s(0), s(1)
+    content = np.exp(strength * numpy_cosines(key[None], memory)[0])
+    content /= content.sum()
+    interpolated = gate * content + (1.0 - gate) * previous
+    shifted = np.zeros(rows)
+    for i in range(rows):
+        for j in range(rows):
+            offset = (i - j) % rows  # s(i - j), circular
+            if offset in (rows - 1, 0, 1):
+                shifted[i] += interpolated[j] * shifts[{rows - 1: 0, 0: 1, 1: 2}[offset]]
+    sharpened = shifted**sharpness
+    return sharpened / sharpened.sum()
+
+
+def test_ntm_shift_is_a_circular_convolution():
+    from zoo.mann.ntm import shift
+
+    weights = np.array([[[0.1, 0.2, 0.3, 0.4]]], "float32")
+    to_the_right = np.array([[[0.0, 0.0, 1.0]]], "float32")  # all on the shift +1
+    np.testing.assert_allclose(shift(weights, to_the_right)[0, 0], [0.4, 0.1, 0.2, 0.3])
+    mixed = np.array([[[0.5, 0.25, 0.25]]], "float32")  # s(-1), s(0), s(1)
+    expected = [0.5 * 0.2 + 0.25 * 0.1 + 0.25 * 0.4, 0.5 * 0.3 + 0.25 * 0.2 + 0.25 * 0.1]
+    np.testing.assert_allclose(shift(weights, mixed)[0, 0, :2], expected, rtol=1e-6)
+
+
+def test_ntm_cell_step_matches_numpy():
+    keras.utils.set_random_seed(4)
+    rows, width, heads, units = 5, 3, 2, 4
+    cell = MANNCell(3, units, rows, width, heads, addressing="ntm")
+    cell.build((None, 6))
+    rng = np.random.default_rng(4)
+    state = cell.initial_state(1)
+    for step in range(3):
+        x = rng.uniform(size=(1, 6)).astype("float32")
+        previous = np.eye(3, dtype="float32")[[step]]
+        memory, _, previous_read, previous_write = (np.asarray(p, "float64")[0] for p in state[:4])
+        logits, state = cell(x, previous, state)
+
+        weights = [np.asarray(w, "float64") for w in cell.get_weights()]
+        key_w, key_b, read_w, read_b, write_w, write_b, out_w, out_b = weights[3:]
+        hidden = np.asarray(state.hidden, "float64")[0]  # the controller: as in the LRUA test
+        # The write head: address, erase, add.
+        raw = hidden @ write_w + write_b
+        write_key = np.tanh(raw[6 : 6 + width])
+        erase, add = sigmoid(raw[6 + width : 6 + 2 * width]), np.tanh(raw[6 + 2 * width :])
+        writes = numpy_ntm_address(raw[:6], write_key, memory, previous_write)
+        written = memory * (1.0 - np.outer(writes, erase)) + np.outer(writes, add)
+        # The read heads, with the cell's keys, in the written memory.
+        keys = np.tanh(hidden @ key_w + key_b).reshape(heads, width)
+        raw = (hidden @ read_w + read_b).reshape(heads, 6)
+        reads_w = np.stack(
+            [numpy_ntm_address(raw[h], keys[h], written, previous_read[h]) for h in range(heads)]
+        )
+        reads = (reads_w @ written).reshape(-1)
+        np.testing.assert_allclose(state.write_weights[0], writes, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(state.memory[0], written, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(state.read_weights[0], reads_w, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(state.reads[0], reads, rtol=1e-4, atol=1e-6)
+        expected = np.concatenate([hidden, reads]) @ out_w + out_b
+        np.testing.assert_allclose(logits[0], expected, rtol=1e-4, atol=1e-5)
+
+
 # -- episodes as sequences --------------------------------------------------------------------
 def test_presentation_order_is_shot_by_shot_with_classes_in_label_order():
     labels = np.array([2, 0, 0, 1, 2, 1], "int32")
