@@ -461,3 +461,91 @@ def test_the_recipes_have_no_paper_number_and_their_metadata_say_so():
             metadata = train.preset_metadata(name, preset, state, {"accuracy": 90.0, "ci95": 1.0})
             assert metadata["paper_accuracy"] is None and metadata["meets_paper"] is None
             assert not metadata["transductive"]
+
+
+# -- the paper's protocol: sequences, accuracy per instance -----------------------------------
+def class_id_sampler(classes=3, instances=4, seed=0, characters=10, random_pixels=False):
+    """A `SequenceSampler` whose images are filled with their character's index (or random
+    pixels, with the index in pixel (0, 0))."""
+    from training.sequences import SequenceSampler
+
+    images = np.broadcast_to(
+        np.arange(characters, dtype="float32")[:, None, None, None], (characters, 6, 8, 8)
+    )
+    if random_pixels:
+        images = np.random.default_rng(seed).uniform(0, 255, images.shape).astype("float32")
+        images[:, :, 0, 0] = np.arange(characters)[:, None]
+    rows = np.arange(characters, dtype="int32")
+    return SequenceSampler(images, rows, np.zeros_like(rows), classes, instances, seed)
+
+
+def test_sequence_episodes_shuffle_the_order_and_the_labels_per_episode_fixed_per_seed():
+    sampler = class_id_sampler()
+    seen_orders, seen_assignments = set(), set()
+    for index in range(5):
+        sequence, labels = sampler.episode(index)
+        images, labels = np.asarray(sequence["images"]), np.asarray(labels)
+        assert images.shape == (12, 8, 8, 1)
+        np.testing.assert_array_equal(np.bincount(labels), [4, 4, 4])
+        characters = images[:, 0, 0, 0].astype(int)
+        assignment = {int(label): int(c) for label, c in zip(labels, characters, strict=True)}
+        assert len(assignment) == 3  # one character per label
+        seen_orders.add(tuple(labels))
+        seen_assignments.add(tuple(sorted(assignment.items())))
+    assert len(seen_orders) == 5 and len(seen_assignments) > 1
+    again, _ = class_id_sampler().episode(3)
+    np.testing.assert_array_equal(again["images"], class_id_sampler().episode(3)[0]["images"])
+    other, _ = class_id_sampler(seed=1).episode(3)
+    assert not np.array_equal(other["images"], again["images"])
+
+
+def test_instance_numbers_count_the_presentations_of_each_class():
+    from training.sequences import instance_numbers
+
+    got = instance_numbers(np.array([[2, 0, 2, 2, 0], [1, 1, 0, 1, 0]]))
+    np.testing.assert_array_equal(got, [[1, 1, 2, 3, 2], [1, 2, 1, 3, 2]])
+
+
+def test_instance_accuracy_averages_each_presentation_over_classes_then_episodes():
+    from training.evaluate import confidence_interval
+    from training.sequences import instance_accuracy, instance_numbers, instance_table
+
+    learner = tiny_mann()
+    sampler = class_id_sampler(seed=2)
+    result = instance_accuracy(learner, sampler, episodes=3, batch=2)
+    assert result["episodes"] == 3 and len(result["accuracy"]) == 4
+
+    sequences = [sampler.episode(index) for index in range(3)]
+    images = np.stack([np.asarray(s["images"]) for s, _ in sequences])
+    labels = np.stack([np.asarray(y) for _, y in sequences])
+    correct = np.argmax(np.asarray(learner.sequence_logits(images, labels)), -1) == labels
+    numbers = instance_numbers(labels)
+    for k in range(1, 5):
+        per_episode = [correct[b][numbers[b] == k].mean() for b in range(3)]
+        mean, ci = confidence_interval(per_episode)
+        assert result["accuracy"][k - 1] == pytest.approx(mean)
+        assert result["ci95"][k - 1] == pytest.approx(ci)
+    table = instance_table(result, paper={1: 36.4, 2: 82.8})
+    assert table.splitlines()[0] == "| | 1st | 2nd | 3rd | 4th |"
+    assert table.splitlines()[-1] == "| paper | 36.4 | 82.8 |  |  |"
+
+
+def test_sequence_trainer_fits_the_learner_at_every_step(tmp_path):
+    from PIL import Image
+
+    from training.sequences import SequenceTrainer, write_instance_curve
+
+    learner = tiny_mann()
+    before = [np.array(w) for w in learner.get_weights()]
+    trainer = SequenceTrainer(learner)
+    trainer.compile(keras.optimizers.Adam(3e-2))
+    sampler = class_id_sampler(seed=3, random_pixels=True)
+    sequences = sampler.dataset(episodes=4, batch=4).take(1).cache()
+    history = trainer.fit(sequences, epochs=30, verbose=0).history["loss"]
+    assert history[-1] < 0.7 * history[0], history
+    assert any(not np.array_equal(a, b) for a, b in zip(before, learner.get_weights(), strict=True))
+
+    result = {"accuracy": [40.0, 80.0, 90.0], "ci95": [2.0, 1.0, 1.0], "classes": 5}
+    path = write_instance_curve(dict(result, instances=3), tmp_path / "curve.png")
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.size == (480, 320)
