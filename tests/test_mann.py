@@ -22,6 +22,12 @@ from zoo.mann.memory import cosine_read
 GAMMA = 0.95
 
 
+def seeded_mann(seed=0, **kwargs):
+    """The contract suite's tiny MANN, its weights drawn with `seed`."""
+    keras.utils.set_random_seed(seed)
+    return tiny_mann(**kwargs)
+
+
 def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -341,7 +347,7 @@ def test_presentation_order_is_shot_by_shot_with_classes_in_label_order():
 
 
 def test_support_sequence_presents_each_label_one_step_late_then_a_last_label_step():
-    learner = tiny_mann()
+    learner = seeded_mann()
     episode, _ = random_episode(ways=3, shots=2, seed=4)
     support = learner.preprocessing(episode["support_images"])
     labels = episode["support_labels"]  # class-major: 0 0 1 1 2 2
@@ -361,7 +367,7 @@ def test_support_sequence_presents_each_label_one_step_late_then_a_last_label_st
 
 
 def test_sequence_logits_see_each_label_one_step_late():
-    learner = tiny_mann()
+    learner = seeded_mann()
     rng = np.random.default_rng(5)
     images = rng.uniform(0, 255, (2, 6, 8, 8, 1)).astype("float32")
     labels = np.array([[0, 1, 2, 0, 1, 2], [2, 2, 1, 0, 1, 0]], "int32")
@@ -394,7 +400,7 @@ def test_the_class_to_label_assignment_is_drawn_per_episode_and_fixed_per_seed()
 
 # -- state between episodes and queries -------------------------------------------------------
 def test_memory_is_not_carried_across_episodes():
-    learner = tiny_mann()
+    learner = seeded_mann()
     tasks = [random_episode(ways=3, shots=2, queries=2, seed=seed)[0] for seed in (6, 7)]
     alone = [np.asarray(learner(task)) for task in tasks]
     for order in ((0, 1), (1, 0)):
@@ -406,7 +412,7 @@ def test_memory_is_not_carried_across_episodes():
 
 
 def test_each_query_is_classified_on_its_own_and_the_order_of_classes_does_not_matter():
-    learner = tiny_mann()
+    learner = seeded_mann()
     episode, _ = random_episode(ways=3, shots=2, queries=3, seed=8)
     classifier = learner.adapt(episode["support_images"], episode["support_labels"])
     queries = episode["query_images"]
@@ -422,7 +428,7 @@ def test_each_query_is_classified_on_its_own_and_the_order_of_classes_does_not_m
 
 
 def test_the_adapted_classifier_holds_the_state_after_the_support_sequence():
-    learner = tiny_mann()
+    learner = seeded_mann()
     episode, _ = random_episode(ways=3, shots=2, seed=9)
     classifier = learner.adapt(episode["support_images"], episode["support_labels"])
     (head,) = [layer for layer in classifier.layers if isinstance(layer, zoo.MANNClassifier)]
@@ -510,7 +516,7 @@ def test_instance_accuracy_averages_each_presentation_over_classes_then_episodes
     from training.evaluate import confidence_interval
     from training.sequences import instance_accuracy, instance_numbers, instance_table
 
-    learner = tiny_mann()
+    learner = seeded_mann()
     sampler = class_id_sampler(seed=2)
     result = instance_accuracy(learner, sampler, episodes=3, batch=2)
     assert result["episodes"] == 3 and len(result["accuracy"]) == 4
@@ -535,14 +541,14 @@ def test_sequence_trainer_fits_the_learner_at_every_step(tmp_path):
 
     from training.sequences import SequenceTrainer, write_instance_curve
 
-    learner = tiny_mann()
+    learner = seeded_mann()
     before = [np.array(w) for w in learner.get_weights()]
     trainer = SequenceTrainer(learner)
     trainer.compile(keras.optimizers.Adam(3e-2))
     sampler = class_id_sampler(seed=3, random_pixels=True)
     sequences = sampler.dataset(episodes=4, batch=4).take(1).cache()
-    history = trainer.fit(sequences, epochs=30, verbose=0).history["loss"]
-    assert history[-1] < 0.7 * history[0], history
+    history = trainer.fit(sequences, epochs=60, verbose=0).history["loss"]
+    assert history[-1] < 0.5 * history[0], history
     assert any(not np.array_equal(a, b) for a, b in zip(before, learner.get_weights(), strict=True))
 
     result = {"accuracy": [40.0, 80.0, 90.0], "ci95": [2.0, 1.0, 1.0], "classes": 5}
