@@ -555,3 +555,14 @@ def test_sequence_trainer_fits_the_learner_at_every_step(tmp_path):
     path = write_instance_curve(dict(result, instances=3), tmp_path / "curve.png")
     with Image.open(path) as image:
         assert image.format == "PNG" and image.size == (480, 320)
+
+
+@pytest.mark.omniglot
+def test_omniglot_sequences_of_the_test_split(omniglot_path):
+    from training.sequences import omniglot_sequences
+
+    sampler = omniglot_sequences(omniglot_path, "test", classes=15, instances=10, seed=0)
+    assert len(np.asarray(sampler.rows)) == 1692  # 423 characters x 4 rotations
+    sequence, labels = sampler.episode(0)
+    assert sequence["images"].shape == (150, 20, 20, 1)
+    np.testing.assert_array_equal(np.bincount(np.asarray(labels)), [10] * 15)

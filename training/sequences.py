@@ -69,6 +69,22 @@ class SequenceSampler:
         return data.batch(batch, drop_remainder=bool(episodes is None)).prefetch(2)
 
 
+def omniglot_sequences(data_dir, split, classes=5, instances=10, seed=0, image_size=20):
+    """A `SequenceSampler` over a split of Omniglot: the Vinyals split files, rotations as
+    classes, images area-resized to `image_size` (20, as the reference code; no augmentation).
+
+    The paper's own split, augmentation and optimizer are not known (see PAPERS.md); this is
+    the protocol of the zoo's other models, so the numbers are comparable with theirs.
+    """
+    from training.omniglot import load_omniglot
+    from training.protocols import resolve_data_dir, split_file
+
+    path = resolve_data_dir(data_dir)
+    data = load_omniglot(path, image_size)
+    rows, turns = data.classes(split_file(path, split))
+    return SequenceSampler(data.images, rows, turns, classes, instances, seed)
+
+
 @keras.saving.register_keras_serializable(package="metazoo")
 class SequenceTrainer(keras.Model):
     """Meta-trains a `MANN` on the paper's protocol with `compile` and `fit`.
