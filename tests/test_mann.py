@@ -566,3 +566,18 @@ def test_omniglot_sequences_of_the_test_split(omniglot_path):
     sequence, labels = sampler.episode(0)
     assert sequence["images"].shape == (150, 20, 20, 1)
     np.testing.assert_array_equal(np.bincount(np.asarray(labels)), [10] * 15)
+
+
+def test_sequence_training_resumes_where_it_stopped(tmp_path):
+    from training.sequences import train_sequences
+
+    sampler = class_id_sampler(seed=5, random_pixels=True)
+    settings = {"steps_per_epoch": 2, "batch": 2, "learning_rate": 1e-2, "verbose": 0}
+    whole, state = train_sequences(seeded_mann(), sampler, tmp_path / "a", 6, **settings)
+    assert state["steps"] == 6
+
+    train_sequences(seeded_mann(), sampler, tmp_path / "b", 2, **settings)
+    resumed, state = train_sequences(seeded_mann(seed=9), sampler, tmp_path / "b", 6, **settings)
+    assert state["steps"] == 6
+    for a, b in zip(whole.get_weights(), resumed.get_weights(), strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)

@@ -103,6 +103,7 @@ class SequenceTrainer(keras.Model):
             learner = keras.saving.deserialize_keras_object(learner)
         super().__init__(**kwargs)
         self.learner = learner
+        self.built = True  # a MANN makes all its weights when it is constructed
 
     def call(self, sequence, training=False):
         return self.learner.sequence_logits(sequence["images"], sequence["labels"])
@@ -112,8 +113,75 @@ class SequenceTrainer(keras.Model):
             loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics or ["accuracy"], **kwargs)
 
+    def compile_from_config(self, config):
+        """Compiles a trainer loaded from a `.keras` checkpoint, optimizer state included (as
+        `MetaLearner.compile_from_config`: Keras skips it for an overridden `compile`)."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        self.optimizer.build(self.trainable_variables)
+
     def get_config(self):
         return {"learner": keras.saving.serialize_keras_object(self.learner), "name": self.name}
+
+
+def train_sequences(
+    learner,
+    sampler,
+    checkpoint_dir,
+    steps,
+    learning_rate=1e-3,
+    steps_per_epoch=None,
+    batch=16,
+    label=None,
+    verbose=1,
+):
+    """Meta-trains a MANN on the paper's sequences with Adam, resuming from a checkpoint.
+
+    As `training.train.train` does for the contract's episodes: a `.keras` checkpoint of the
+    `SequenceTrainer` (optimizer state included) after every epoch of `steps_per_epoch`
+    steps, and a run called again with the same folder goes on from its last epoch, with
+    the episodes it had not used yet.
+
+    Args:
+        learner: a `MANN` (used for a fresh run; a resumed run loads its own).
+        sampler: a `SequenceSampler` of the training split.
+        checkpoint_dir: the checkpoint folder.
+        steps: total steps (batches of `batch` episodes).
+        learning_rate: Adam's rate.
+        steps_per_epoch: steps between checkpoints (default: the resumed run's, else 100).
+        batch: episodes per step (16 in the reference code).
+        label: a name for the run, checked on resume.
+        verbose: Keras' verbosity.
+
+    Returns:
+        `(learner, state)`: the trained MANN and `{"epoch", "seconds", "steps", ...}`.
+    """
+    from training import checkpoints
+
+    state, steps_per_epoch = checkpoints.resume_settings(
+        checkpoint_dir, label, steps_per_epoch, steps
+    )
+    epochs = max(1, steps // steps_per_epoch)
+    if state:
+        trainer = checkpoints.load_checkpoint(checkpoint_dir)
+        initial_epoch, seconds = state["epoch"], state["seconds"]
+    else:
+        trainer = SequenceTrainer(learner)
+        trainer.compile(keras.optimizers.Adam(learning_rate))
+        initial_epoch, seconds = 0, 0.0
+    data = sampler.dataset(batch=batch, start=initial_epoch * steps_per_epoch * batch)
+    checkpoint = checkpoints.ResumableCheckpoint(checkpoint_dir, steps_per_epoch, label, seconds)
+    if initial_epoch < epochs:
+        trainer.fit(
+            data,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch,
+            callbacks=[checkpoint],
+            verbose=verbose,
+        )
+    final = checkpoints.read_state(checkpoint_dir) or {"epoch": initial_epoch, "seconds": seconds}
+    final["steps"] = final["epoch"] * steps_per_epoch
+    return trainer.learner, final
 
 
 def instance_numbers(labels):
