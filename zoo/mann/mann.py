@@ -49,8 +49,10 @@ class MANN(MetaLearner):
     and on that query only. `adapt` runs the support sequence once and bakes the state into
     a `MANNClassifier`.
 
-    The loss is the cross-entropy of the queries (the contract's); the paper's protocol, a
-    loss at every step of a sequence whose labels come one step late, is `sequence_logits`.
+    The loss is the cross-entropy of the queries (the contract's); a meta-batch runs its
+    tasks as the batch of one loop over the steps (`call`). The paper's protocol, a loss at
+    every step of a sequence whose labels come one step late, is `sequence_logits`, trained
+    by `training.sequences.SequenceTrainer`.
     The class-to-label assignment is drawn afresh for each episode by the data: the episode
     sampler (`training.episodes.EpisodeSampler`) draws an episode's classes in random order
     and labels them 0..N-1 in that order.
