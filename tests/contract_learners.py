@@ -87,6 +87,25 @@ def tiny_matching_network_fce(**kwargs):
     return tiny_matching_network(**{"fce": True, "read_steps": 2, **kwargs})
 
 
+def tiny_mann(**kwargs):
+    """A built 3-way MANN: 16 LSTM units, a 12 x 6 memory, 2 heads, 8x8 inputs."""
+    options = {
+        "ways": WAYS,
+        "controller_units": 16,
+        "memory_rows": 12,
+        "memory_width": 6,
+        "read_heads": 2,
+        "image_size": IMAGE_SIZE,
+        **kwargs,
+    }
+    return zoo.MANN(**options).build_for_episode(options["ways"], 2)
+
+
+def tiny_mann_ntm(**kwargs):
+    """A built 3-way MANN with NTM-style addressing, as small as `tiny_mann`."""
+    return tiny_mann(**{"addressing": "ntm", **kwargs})
+
+
 @dataclasses.dataclass(frozen=True)
 class ContractLearner:
     """A registry entry: the factory, and the few settings a model may need to differ in.
@@ -119,6 +138,8 @@ CONTRACT_LEARNERS = {
     "siamese": tiny_siamese_network,
     "matchingnet": ContractLearner(tiny_matching_network, loss_fraction=0.6),
     "matchingnet_fce": tiny_matching_network_fce,
+    "mann": tiny_mann,
+    "mann_ntm": tiny_mann_ntm,
 }
 """Every meta-learner the zoo exports: name -> factory (or `ContractLearner` with settings)."""
 

@@ -304,6 +304,48 @@ RECIPES["lstm_meta_learner_omniglot"] = {
 }
 
 
+_SANTORO = (
+    "Santoro et al.'s MANN with LRUA: LSTM controller of 200 units, 128 x 40 memory, 4 heads, "
+    "gamma 0.95, images area-resized to 20x20 and flattened (the reference code's size); "
+    "16 episodes a step and Adam 1e-3 as in the reimplementations (tristandeleu/ntm-one-shot, "
+    "snowkylin/ntm; the paper's optimizer is not known). Ours: the contract's episodes, not "
+    "the paper's sequences: the support set as a sequence (shot by shot, labels one step late, "
+    "a last step presenting the last label), then each query one step on its own with the null "
+    "label, the loss on the queries only; no augmentation. The paper reports no N-way K-shot "
+    "accuracy: compare with the metric learners. Not transductive (no normalization layer)."
+)
+RECIPES["mann_omniglot"] = {
+    "algorithm": "MANN",
+    "model": {
+        "ways": 5,
+        "controller_units": 200,
+        "memory_rows": 128,
+        "memory_width": 40,
+        "read_heads": 4,
+        "gamma": 0.95,
+        "image_size": 20,
+    },
+    "train": {"ways": 5, "shots": 1, "queries": 5, "tasks_per_batch": 16},
+    "optimizer": {"learning_rate": 1e-3, "halve_every": 10000},
+    "steps": 40000,
+    "presets": {"mann_omniglot_5way_1shot": (5, 1)},
+    "paper": {(5, 1): None},
+    "transductive": False,
+    "notes": f"{_SANTORO} 5-way 1-shot 5-query episodes, 40000 steps (640000 episodes), the "
+    "rate halved every 10000.",
+}
+RECIPES["mann_omniglot_5shot"] = dict(
+    RECIPES["mann_omniglot"],
+    train={"ways": 5, "shots": 5, "queries": 5, "tasks_per_batch": 16},
+    steps=20000,
+    optimizer={"learning_rate": 1e-3, "halve_every": 5000},
+    presets={"mann_omniglot_5way_5shot": (5, 5)},
+    paper={(5, 5): None},
+    notes=f"{_SANTORO} 5-way 5-shot 5-query episodes (a sequence of 26 steps), 20000 steps "
+    "(320000 episodes), the rate halved every 5000.",
+)
+
+
 def build_learner(recipe):
     """The untrained meta-learner of a recipe."""
     return getattr(zoo, recipe["algorithm"])(**recipe["model"])

@@ -177,7 +177,8 @@ def preset_metadata(recipe_name, preset_name, state, evaluation=None):
     }
     if evaluation:
         metadata.update(evaluation)
-        metadata["meets_paper"] = bool(evaluation["accuracy"] >= metadata["paper_accuracy"])
+        paper = metadata["paper_accuracy"]  # None: the paper has no number for the setting
+        metadata["meets_paper"] = None if paper is None else bool(evaluation["accuracy"] >= paper)
     return metadata
 
 

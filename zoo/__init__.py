@@ -6,6 +6,7 @@ from zoo.gradient_learner import GradientLearner
 from zoo.layers import NetworkCopy
 from zoo.lstm_meta_learner import LSTMMetaLearner
 from zoo.maml import MAML
+from zoo.mann import MANN, MANNClassifier
 from zoo.matching_network import MatchingClassifier, MatchingNetwork
 from zoo.meta_learner import MetaLearner
 from zoo.metric_learner import MetricLearner
@@ -34,6 +35,8 @@ __all__ = [
     "ImagePreprocessing",
     "LSTMMetaLearner",
     "MAML",
+    "MANN",
+    "MANNClassifier",
     "MatchingClassifier",
     "MatchingNetwork",
     "MetaLearner",
