@@ -55,8 +55,8 @@ def test_inner_loop_is_plain_sgd_on_the_support_set(episode):
     episode, _ = episode
     learner = tiny_maml(inner_steps=1, eval_inner_steps=3)
     np.testing.assert_allclose(
-        softmax(learner(episode, training=True)),  # meta-training: as Finn et al., per batch
-        sgd_adapted_probabilities(learner, episode, steps=1, statistics="queries"),
+        softmax(learner(episode, training=True)),
+        sgd_adapted_probabilities(learner, episode, steps=1),
         rtol=1e-4,
         atol=1e-5,
     )

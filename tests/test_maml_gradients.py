@@ -17,10 +17,15 @@ SIZE = 6
 
 
 def tiny(**kwargs):
-    """A 2-way MAML, one block of 2 filters on 6x6 images, float64 when the fixture says so."""
+    """A 2-way MAML, one block of 2 filters on 6x6 images, float64 when the fixture says so.
+
+    Transductive unless told (Finn et al.'s normalization of each query batch by its own
+    statistics), so that the independent computations below can run the network as it is.
+    """
     keras.utils.set_random_seed(1)
+    options = {"transductive": True, **kwargs}
     learner = zoo.MAML(
-        ways=2, filters=2, blocks=1, image_size=SIZE, inner_learning_rate=ALPHA, **kwargs
+        ways=2, filters=2, blocks=1, image_size=SIZE, inner_learning_rate=ALPHA, **options
     )
     return learner.build_for_episode(2, 2)
 
@@ -100,10 +105,13 @@ def query_gradient(network, episode, labels):
     return [g.numpy() for g in tape.gradient(loss, network.trainable_variables)]
 
 
+@pytest.mark.parametrize("transductive", [True, False])
 @pytest.mark.parametrize("inner_steps", [1, 2])
-def test_second_order_meta_gradient_matches_finite_differences(task, inner_steps):
+def test_second_order_meta_gradient_matches_finite_differences(task, inner_steps, transductive):
+    """Also through the support set's statistics that normalize the queries when not
+    transductive (`keeping_statistics`)."""
     episode, labels = task
-    learner = tiny(inner_steps=inner_steps)
+    learner = tiny(inner_steps=inner_steps, transductive=transductive)
     assert learner.trainable_variables[0].dtype == "float64"
     assert learner(episode, training=True).dtype == "float64"
     analytic = meta_gradient(learner, episode, labels)
@@ -159,8 +167,9 @@ def test_new_layers_are_float32_again_after_the_float64_tests():
     assert keras.config.floatx() == "float32"
 
 
+@pytest.mark.parametrize("transductive", [True, False])
 @pytest.mark.parametrize("first_order", [False, True])
-def test_fused_normalization_gives_the_checked_meta_gradient(first_order):
+def test_fused_normalization_gives_the_checked_meta_gradient(first_order, transductive):
     """In float32, training runs TensorFlow's fused batch normalization, whose derivatives
     TensorFlow registers; its meta-gradient must match the explicit float64 formula's, which
     the finite differences above check."""
@@ -176,6 +185,7 @@ def test_fused_normalization_gives_the_checked_meta_gradient(first_order):
                 inner_steps=2,
                 inner_learning_rate=ALPHA,
                 first_order=first_order,
+                transductive=transductive,
             ).build_for_episode(2, 2)
             if dtype == "float32":
                 weights = learner.get_weights()

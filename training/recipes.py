@@ -9,10 +9,9 @@ _FINN_TASKS = (
     "in training; 3 inner steps at test."
 )
 _NOT_TRANSDUCTIVE = (
-    "Meta-trained as Finn et al., with each query batch normalized by its own statistics; "
-    "evaluated and adapted not transductively, each query normalized with the support set's "
-    "statistics under the fast weights. The paper's transductive number is recorded beside "
-    "it (accuracy_transductive)."
+    "Not transductive, in meta-training and at test: each query is normalized with the "
+    "support set's statistics under the fast weights (Finn et al. normalize each query batch "
+    "with its own statistics: that number is recorded beside, as accuracy_transductive)."
 )
 
 

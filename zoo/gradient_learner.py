@@ -28,10 +28,11 @@ class GradientLearner(MetaLearner):
         eval_inner_steps: steps when adapting at test time (defaults to `inner_steps`).
         inner_learning_rate: the inner step size alpha.
         first_order: drop second-order terms of the meta-gradient.
-        transductive: at test time (`call` with `training=False`, `adapt`), normalize the
-            queries with their own batch statistics, as Finn et al. do, so that a query's
-            prediction depends on the other queries. By default the statistics of the support
-            set under the fast weights normalize every query on its own.
+        transductive: normalize the queries with their own batch's statistics, in
+            meta-training and at test time (`call`, `adapt`), as Finn et al. do, so that a
+            query's prediction depends on the other queries. By default every query is
+            normalized on its own with the support set's statistics under the fast weights
+            (`keeping_statistics`), and the meta-gradient flows through those statistics.
     """
 
     def __init__(
@@ -87,7 +88,7 @@ class GradientLearner(MetaLearner):
     def task_logits(self, support, support_labels, queries, training=False):
         steps = self.inner_steps if training else self.eval_inner_steps
         fast = self.inner_loop(self.initial_weights(), support, support_labels, steps)
-        if training or self.transductive:
+        if self.transductive:
             return self.functional_call(fast, queries, training=training)
         statistics = self.support_statistics(fast, support)
         logits, _ = self.statistics_network().stateless_call(
