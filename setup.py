@@ -32,6 +32,9 @@ setup(
         "tensorflow-datasets>=4.9,<5",
         "numpy>=1.26,<3",
         "pillow>=10.1,<14",
+        # `metazoo train` writes TensorBoard logs and draws its learning curve.
+        "tensorboard>=2.21,<2.22",
+        "matplotlib>=3.8,<4",
     ],
     extras_require={
         "test": ["pytest>=8,<10", "ruff>=0.6"],

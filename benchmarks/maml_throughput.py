@@ -40,6 +40,9 @@ def build_ours(batch, first_order, setting=SETTING):
         inner_steps=setting["inner_steps"],
         first_order=first_order,
         image_size=setting["side"],
+        # Finn et al.'s meta-training step (queries normalized by their own batch), the one
+        # the handwritten graph and learn2learn compute.
+        transductive=True,
     )
     learner.build_for_episode(setting["ways"], setting["shots"], setting["queries"])
     learner.compile(optimizer=keras.optimizers.Adam(1e-3))

@@ -32,8 +32,8 @@ def meta_batch():
 
 def tiny_maml(first_order, optimizer):
     keras.utils.set_random_seed(3)
-    learner = zoo.MAML(
-        ways=WAYS, filters=4, blocks=2, image_size=SIZE, first_order=first_order
+    learner = zoo.MAML(  # transductive: Finn et al.'s step, as the handwritten graph's
+        ways=WAYS, filters=4, blocks=2, image_size=SIZE, first_order=first_order, transductive=True
     ).build_for_episode(WAYS, SHOTS, QUERIES)
     learner.compile(optimizer=optimizer)
     return learner

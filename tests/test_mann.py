@@ -554,7 +554,7 @@ def test_sequence_trainer_fits_the_learner_at_every_step(tmp_path):
     result = {"accuracy": [40.0, 80.0, 90.0], "ci95": [2.0, 1.0, 1.0], "classes": 5}
     path = write_instance_curve(dict(result, instances=3), tmp_path / "curve.png")
     with Image.open(path) as image:
-        assert image.format == "PNG" and image.size == (480, 320)
+        assert image.format == "PNG" and image.size == (640, 400)
 
 
 @pytest.mark.omniglot

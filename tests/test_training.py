@@ -10,9 +10,10 @@ import keras
 import numpy as np
 import pytest
 from conftest import random_episode, random_sampler
+from PIL import Image
 
 import zoo
-from training import checkpoints, evaluate, train
+from training import checkpoints, evaluate, learning_curve, train
 from zoo.presets import CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE
 
 SPE = 2  # steps per epoch
@@ -88,6 +89,17 @@ def test_training_resumes_where_it_stopped(name, tmp_path):
     assert checkpoints.read_state(str(tmp_path / "run"))["epoch"] == 3
     assert int(resumed.optimizer.iterations) == 3 * SPE
     assert state["seconds"] > 0
+
+    # The run is watchable: one history over both runs, its learning curve, TensorBoard logs.
+    directory = str(tmp_path / "run")
+    history = learning_curve.read_history(directory)
+    assert sorted(history) == [0, 1, 2]
+    assert all({"loss", "accuracy"} <= set(values) for values in history.values())
+    assert history[2]["loss"] == pytest.approx(state["logs"]["loss"], rel=1e-5)
+    with Image.open(os.path.join(directory, learning_curve.CURVE_FILE)) as curve:
+        assert curve.format == "PNG" and curve.width > curve.height  # loss, accuracy panels
+    events = os.listdir(os.path.join(directory, learning_curve.TENSORBOARD_FOLDER, "train"))
+    assert any(name.startswith("events.out.tfevents") for name in events)
 
     # Resuming gives what one uninterrupted run gives: same weights, optimizer state, episodes.
     keras.utils.set_random_seed(0)

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from training.charts import line_chart
 from training.episodes import rotate
 from training.evaluate import confidence_interval
 
@@ -257,35 +258,18 @@ def instance_table(result, paper=None):
     return "\n".join(lines)
 
 
-def write_instance_curve(result, path, size=(480, 320)):
-    """Writes accuracy against instance as a PNG line chart (as the paper's figure), with PIL."""
-    from PIL import Image, ImageDraw
-
-    width, height = size
-    left, right, top, bottom = 50, 20, 20, 40
-    image = Image.new("RGB", size, "white")
-    draw = ImageDraw.Draw(image)
-    draw.line([(left, top), (left, height - bottom), (width - right, height - bottom)], "black")
-    count = result["instances"]
-
-    def point(k, accuracy):
-        x = left + (k - 1) * (width - left - right) / max(count - 1, 1)
-        return x, height - bottom - accuracy / 100.0 * (height - top - bottom)
-
-    for accuracy in (0, 25, 50, 75, 100):
-        _, y = point(1, accuracy)
-        draw.line([(left - 4, y), (left, y)], "black")
-        draw.text((8, y - 6), f"{accuracy}%", fill="black")
-    for k in range(1, count + 1):
-        x, _ = point(k, 0)
-        draw.text((x - 4, height - bottom + 6), str(k), fill="black")
-    points = [point(k, a) for k, a in zip(range(1, count + 1), result["accuracy"], strict=True)]
-    draw.line(points, fill=(31, 119, 180), width=2)
-    for (x, y), ci in zip(points, result["ci95"], strict=True):
-        spread = ci / 100.0 * (height - top - bottom)
-        draw.line([(x, y - spread), (x, y + spread)], fill=(31, 119, 180))
-    draw.text((left + 8, height - 16), f"instance ({result['classes']} classes)", fill="black")
-    image.save(path, format="PNG")
+def write_instance_curve(result, path):
+    """Writes accuracy against instance, with 95% intervals, as a PNG (the paper's figure)."""
+    instances = range(1, result["instances"] + 1)
+    curve = (instances, result["accuracy"], result["ci95"])
+    line_chart(
+        path,
+        {f"{result['classes']} classes": curve},
+        "instance",
+        "accuracy (%)",
+        y_limits=(0, 100),
+        markers=True,
+    )
     return path
 
 

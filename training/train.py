@@ -6,7 +6,7 @@ import os
 
 import keras
 
-from training import checkpoints, protocols, recipes
+from training import checkpoints, learning_curve, protocols, recipes
 
 
 def train(
@@ -34,7 +34,9 @@ def train(
             recipe's `init_from`, if any).
         seed: episode seed; episode `i` of a run is the same on resume.
         verbose: Keras' verbosity.
-        callbacks: more Keras callbacks.
+        callbacks: more Keras callbacks. Every run also appends to `history.csv`, writes
+            TensorBoard logs (`tensorboard/`) and redraws `learning_curve.png`, all in
+            `checkpoint_dir`, at the end of each epoch.
         sampler: an `EpisodeSampler` to train on instead of the recipe's Omniglot episodes
             (then `data_dir` is not read); it should give the recipe's `train` episodes.
 
@@ -99,7 +101,11 @@ def train(
             epochs=epochs,
             initial_epoch=initial_epoch,
             steps_per_epoch=steps_per_epoch,
-            callbacks=[checkpoint, *callbacks],
+            callbacks=[
+                checkpoint,
+                *learning_curve.monitoring_callbacks(checkpoint_dir, steps_per_epoch),
+                *callbacks,
+            ],
             verbose=verbose,
         )
     final = checkpoints.read_state(checkpoint_dir) or {"epoch": initial_epoch, "seconds": seconds}
