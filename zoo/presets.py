@@ -9,9 +9,15 @@ import keras
 
 from zoo.maml.maml_presets import MAML_PRESETS
 from zoo.prototypical_network.prototypical_network_presets import PROTOTYPICAL_NETWORK_PRESETS
+from zoo.relation_network.relation_network_presets import RELATION_NETWORK_PRESETS
 from zoo.siamese_network.siamese_network_presets import SIAMESE_NETWORK_PRESETS
 
-PRESETS = {**PROTOTYPICAL_NETWORK_PRESETS, **MAML_PRESETS, **SIAMESE_NETWORK_PRESETS}
+PRESETS = {
+    **PROTOTYPICAL_NETWORK_PRESETS,
+    **MAML_PRESETS,
+    **RELATION_NETWORK_PRESETS,
+    **SIAMESE_NETWORK_PRESETS,
+}
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 METADATA_FILE = "metadata.json"
