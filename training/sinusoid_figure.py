@@ -39,7 +39,7 @@ def draw_curves(curves_by_name, path, title="sinusoid regression"):
     steps = list(rows[0][1][0]["steps"])
     legend = [("true", COLORS["true"]), ("support points", COLORS["support"])]
     legend += [
-        (f"{count} step{"s" * (count != 1)}" if count else "pre-update", STEP_COLORS[index % len(STEP_COLORS)])
+        (_steps_label(count), STEP_COLORS[index % len(STEP_COLORS)])
         for index, count in enumerate(steps)
     ]
     x = 10
@@ -76,3 +76,7 @@ def draw_curves(curves_by_name, path, title="sinusoid regression"):
                 draw.ellipse([px - 3, py - 3, px + 3, py + 3], fill=COLORS["support"])
     image.save(path, format="PNG")
     return path
+
+
+def _steps_label(count):
+    return "pre-update" if count == 0 else f"{count} step" + ("s" if count != 1 else "")
