@@ -86,8 +86,11 @@ class SinusoidSampler:
     def sample(self, tasks, start=0):
         """`tasks` tasks as numpy arrays: a dict of the episode keys, `query_targets`,
         `amplitude` and `phase`, each with a leading task axis."""
-        indices = tf.range(start, start + int(tasks), dtype=tf.int64)
-        episode, query_targets, amplitude, phase = tf.vectorized_map(self.task, indices)
+        indices = tf.data.Dataset.range(start, start + int(tasks))
+        # The dataset's own map, so the values are bit for bit those `dataset` gives.
+        episode, query_targets, amplitude, phase = next(
+            iter(indices.map(self.task).batch(int(tasks)))
+        )
         arrays = {key: value.numpy() for key, value in episode.items()}
         arrays.update(
             query_targets=query_targets.numpy(), amplitude=amplitude.numpy(), phase=phase.numpy()

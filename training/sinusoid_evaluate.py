@@ -86,7 +86,7 @@ def evaluate_regression(learner, shots=SHOTS, steps=STEPS, tasks=1000, seed=0):
         raise ValueError(f"evaluation needs at least 2 tasks, got {tasks}")
     results = {}
     for k in shots:
-        sample = test_tasks(k, tasks, seed)
+        sample = evaluation_tasks(k, tasks, seed)
         results[str(k)] = {}
         for count in (0, *steps):
             mse, ci95 = mean_and_ci95(task_mse(learner, sample, count))
@@ -94,7 +94,7 @@ def evaluate_regression(learner, shots=SHOTS, steps=STEPS, tasks=1000, seed=0):
     return {"tasks": int(tasks), "seed": int(seed), "mse": results}
 
 
-def test_tasks(shots, tasks, seed=0):
+def evaluation_tasks(shots, tasks, seed=0):
     """The test tasks of `evaluate_regression` for one K: K support and K query points."""
     return SinusoidSampler(shots, shots, seed=seed + 1000 * int(shots)).sample(tasks)
 
@@ -118,7 +118,7 @@ def adapted_curves(learner, shots=10, steps=(0, 1, 10), tasks=3, seed=0, points=
         and `steps` (a dict from a number of steps to predictions at `x`), one per task,
         computed with `learner.adapt`.
     """
-    sample = test_tasks(shots, tasks, seed)
+    sample = evaluation_tasks(shots, tasks, seed)
     grid = np.linspace(*INPUT_RANGE, points, dtype="float32")[:, None]
     curves = []
     for index in range(tasks):
