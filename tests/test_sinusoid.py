@@ -23,6 +23,7 @@ from training.sinusoid_evaluate import (
     task_mse,
 )
 from training.sinusoid_figure import draw_curves
+from zoo import presets
 from zoo.gradient_learner import REGRESSION_KEYS
 from zoo.reptile.reptile import BETA_2, EPSILON
 
@@ -294,3 +295,23 @@ def test_figure_draws_curves_to_a_png(tmp_path):
     path = draw_curves({"MAML": curves, "again": curves}, str(tmp_path / "curves.png"))
     image = Image.open(path)
     assert image.size[0] >= 800 and os.path.getsize(path) > 1000
+
+
+# -- shipped presets -------------------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(presets.SINUSOID_PRESETS))
+def test_sinusoid_preset_is_complete_and_its_mse_matches_metadata(name):
+    metadata = zoo.preset_metadata(name)
+    assert metadata["dataset"] == "sinusoid" and metadata["mse"]["tasks"] >= 1000
+    table = metadata["mse"]["mse"]
+    assert set(table) == {"5", "10", "20"} and all(
+        set(r) == {"0", "1", "5", "10"} for r in table.values()
+    )
+    folder = presets.preset_directory(name)
+    assert (
+        presets.sha256_of(os.path.join(folder, presets.WEIGHTS_FILE)) == metadata["weights_sha256"]
+    )
+    learner = zoo.load_preset(name)
+    assert learner.regression
+    result = evaluate_regression(learner, shots=(10,), steps=(10,), tasks=200, seed=1)
+    measured, recorded = result["mse"]["10"]["10"], table["10"]["10"]
+    assert abs(measured["mse"] - recorded["mse"]) <= 2 * measured["ci95"] + recorded["ci95"]

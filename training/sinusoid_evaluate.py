@@ -135,3 +135,31 @@ def adapted_curves(learner, shots=10, steps=(0, 1, 10), tasks=3, seed=0, points=
             curve["steps"][count] = adapted(grid, training=False).numpy()[:, 0]
         curves.append(curve)
     return curves
+
+
+def report(learner, baseline=None, tasks=1000, seed=0, figure=None, names=("MAML", "baseline")):
+    """`evaluate_regression` of a learner and of a baseline on the same tasks, and a figure.
+
+    Args:
+        learner: a regression `GradientLearner`.
+        baseline: another one (Finn et al.'s pretrained network), or None.
+        tasks: tasks per K.
+        seed: seed of the test tasks.
+        figure: a PNG path for `draw_curves` of 3 tasks with K = 10 (pre-update, 1 and 10
+            steps), one row per learner; None for no figure.
+        names: the rows' names in the figure.
+
+    Returns:
+        `{"mse": ..., "baseline_mse": ... (with a baseline), "figure": path (with a figure)}`.
+    """
+    from training.sinusoid_figure import draw_curves
+
+    result = {"mse": evaluate_regression(learner, tasks=tasks, seed=seed)}
+    if baseline is not None:
+        result["baseline_mse"] = evaluate_regression(baseline, tasks=tasks, seed=seed)
+    if figure:
+        rows = {names[0]: adapted_curves(learner, 10, (0, 1, 10), seed=seed)}
+        if baseline is not None:
+            rows[names[1]] = adapted_curves(baseline, 10, (0, 1, 10), seed=seed)
+        result["figure"] = draw_curves(rows, figure, "sinusoid regression, K = 10")
+    return result

@@ -7,11 +7,15 @@ import os
 
 import keras
 
-from zoo.maml.maml_presets import MAML_PRESETS
+from zoo.maml.maml_presets import MAML_PRESETS, MAML_SINUSOID_PRESETS
 from zoo.prototypical_network.prototypical_network_presets import PROTOTYPICAL_NETWORK_PRESETS
+from zoo.reptile.reptile_presets import REPTILE_SINUSOID_PRESETS
 from zoo.siamese_network.siamese_network_presets import SIAMESE_NETWORK_PRESETS
 
 PRESETS = {**PROTOTYPICAL_NETWORK_PRESETS, **MAML_PRESETS, **SIAMESE_NETWORK_PRESETS}
+SINUSOID_PRESETS = {**MAML_SINUSOID_PRESETS, **REPTILE_SINUSOID_PRESETS}
+"""Regression presets (metadata `dataset: sinusoid`, MSE instead of accuracy)."""
+PRESETS.update(SINUSOID_PRESETS)
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 METADATA_FILE = "metadata.json"

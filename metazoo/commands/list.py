@@ -86,6 +86,15 @@ def markdown_table(rows):
     return "\n".join(lines)
 
 
+def format_sinusoid_mse(metadata):
+    """`MSE 0.31 ± 0.02 (K=10, 10 steps)` from a sinusoid preset's metadata, else None."""
+    shots, steps = str(metadata.get("shots")), "10"
+    cell = metadata.get("mse", {}).get("mse", {}).get(shots, {}).get(steps)
+    if cell is None:
+        return None
+    return f"MSE {cell['mse']:.3f} ± {cell['ci95']:.3f} (K={shots}, {steps} steps)"
+
+
 def command_list(args):
     from zoo import presets
 
@@ -111,6 +120,9 @@ def command_list(args):
         else:
             setting = f"{metadata.get('ways', '?')}-way {metadata.get('shots', '?')}-shot"
             measured = format_accuracy(metadata)
+            if metadata.get("dataset") == "sinusoid":  # regression: MSE, not accuracy
+                setting = f"K={metadata.get('shots', '?')} regression"
+                measured = format_sinusoid_mse(metadata)
             if measured is None:
                 status = "not measured"
             else:
