@@ -83,7 +83,35 @@ def markdown_table(rows):
             training_summary(metadata),
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    regression = sinusoid_markdown_table(rows)
+    return "\n".join(lines) + (f"\n\n{regression}" if regression else "")
+
+
+def sinusoid_markdown_table(rows):
+    """The README's sinusoid table: query MSE after 1 / 5 / 10 steps for K = 5, 10, 20, or ""
+    when no sinusoid preset has been measured."""
+    lines = [
+        "| preset | K = 5: MSE after 1 / 5 / 10 steps | K = 10 | K = 20 | pretrained baseline, "
+        "K = 10 | training |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, metadata in rows:
+        if metadata is None or metadata.get("dataset") != "sinusoid" or "mse" not in metadata:
+            continue
+
+        def steps(table, k):
+            row = table["mse"].get(k, {})
+            return " / ".join(f"{row[s]['mse']:.3f}" for s in ("1", "5", "10") if s in row)
+
+        baseline = metadata.get("baseline_mse")
+        cells = [
+            f"`{os.path.basename(os.path.normpath(name))}`",
+            *(steps(metadata["mse"], k) for k in ("5", "10", "20")),
+            steps(baseline, "10") if baseline else "-",
+            training_summary(metadata),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) if len(lines) > 2 else ""
 
 
 def format_sinusoid_mse(metadata):
