@@ -11,13 +11,16 @@ def image_signature(model):
     """The input spec of the exported model: float32 `[None, H, W, 1]` named `"images"`.
 
     `H` and `W` are taken from the model's input, so they stay dynamic (`None`) for the
-    classifiers returned by `MetaLearner.adapt`, whose input spec is `(None, None, 1)`.
+    classifiers returned by `MetaLearner.adapt`, whose input spec is `(None, None, 1)`. A
+    regression model (a `GradientLearner` with `network="sinusoid"` adapts to one) takes
+    points `[None, F]` instead: its spec is `[None, F]`, under the same name.
 
     Args:
         model: the model to export.
 
     Returns:
-        A `tf.TensorSpec` of shape `[None, H, W, 1]`, dtype float32, named `"images"`.
+        A `tf.TensorSpec` of shape `[None, H, W, 1]` (or `[None, F]`), dtype float32, named
+        `"images"`.
 
     Raises:
         TypeError: when `model` is not a `keras.Model`.
@@ -45,9 +48,11 @@ def image_signature(model):
             "expected one input (images) and one output (probabilities)"
         )
     shape = tuple(inputs[0].shape)
+    if len(shape) == 2 and shape[0] is None and shape[1] is not None:  # points, not images
+        return tf.TensorSpec((None, shape[1]), tf.float32, name=INPUT_NAME)
     if len(shape) != 4 or shape[0] is not None or shape[3] not in (None, 1):
         raise ValueError(
             f"model {model.name!r} takes inputs of shape {shape}: expected a batch of "
-            "one-channel images [None, H, W, 1] (H and W may be None)"
+            "one-channel images [None, H, W, 1] (H and W may be None), or of points [None, F]"
         )
     return tf.TensorSpec((None, shape[1], shape[2], 1), tf.float32, name=INPUT_NAME)

@@ -45,6 +45,11 @@ def default_samples(signature, seed=0):
         A list of float32 arrays `[n, H, W, 1]` (see `DEFAULT_SHAPES` and `raw_images`).
     """
     rng = np.random.default_rng(seed)
+    if signature.shape.rank == 2:  # points [None, F] of a regression model: uniform in -5..5
+        features = signature.shape[1]
+        return [
+            rng.uniform(-5.0, 5.0, (n, features)).astype("float32") for n, _, _ in DEFAULT_SHAPES
+        ]
     _, height, width, _ = signature.shape.as_list()
     return [raw_images(n, height or h, width or w, rng) for n, h, w in DEFAULT_SHAPES]
 
@@ -75,7 +80,7 @@ def check_samples(sample, signature):
         except (TypeError, ValueError) as error:
             raise ValueError(f"sample batch {index} is not numeric: {error}") from error
         if (
-            array.ndim != 4
+            array.ndim != signature.shape.rank
             or array.shape[0] == 0
             or not signature.shape.is_compatible_with(array.shape)
         ):

@@ -154,6 +154,11 @@ def build_parser():
         action="store_true",
         help="record accuracy, ci95 and test_episodes in the preset's metadata.json",
     )
+    sub.add_argument(
+        "--figure",
+        metavar="PNG",
+        help="sinusoid presets: where to write the adapted curves (default: PRESET_curves.png)",
+    )
 
     sub = add(
         "adapt",

@@ -90,6 +90,32 @@ def check_support_set(support_images, support_labels, ways=None):
     return images, labels
 
 
+def check_regression_set(inputs, targets):
+    """Returns a regression support set as float32 `[K, 1]` inputs and targets.
+
+    Raises:
+        EpisodeError: for non-numeric, empty, misshapen, mismatched or non-finite values.
+    """
+    arrays = []
+    for values, name in ((inputs, "support_inputs"), (targets, "support_targets")):
+        array = np.asarray(values)
+        if array.dtype == object or not np.issubdtype(array.dtype, np.number):
+            raise EpisodeError(f"{name} must be numeric, got dtype {array.dtype}")
+        if array.ndim != 2 or array.shape[1] != 1:
+            raise EpisodeError(f"{name} has shape {array.shape}: expected [K, 1]")
+        if array.shape[0] == 0:
+            raise EpisodeError(f"{name} is empty: at least one point is needed")
+        array = array.astype("float32")
+        if not np.all(np.isfinite(array)):
+            raise EpisodeError(f"{name} holds NaN or infinite values")
+        arrays.append(array)
+    if arrays[0].shape[0] != arrays[1].shape[0]:
+        raise EpisodeError(
+            f"{arrays[0].shape[0]} support inputs but {arrays[1].shape[0]} support targets"
+        )
+    return tuple(arrays)
+
+
 def check_episode(episode, ways=None):
     """Validates an episode dict; returns it with numpy arrays."""
     if not isinstance(episode, dict):

@@ -22,6 +22,10 @@ def command_eval(args):
     from zoo.presets import METADATA_FILE
 
     learner, metadata, directory = load_preset(args.preset)
+    if metadata.get("dataset") == "sinusoid":
+        from metazoo.commands.eval_sinusoid import command_eval_sinusoid
+
+        return command_eval_sinusoid(args, learner, metadata, directory)
     ways = args.ways or int(metadata["ways"])
     shots = args.shots or int(metadata["shots"])
     own = (ways, shots) == (int(metadata["ways"]), int(metadata["shots"]))

@@ -83,7 +83,44 @@ def markdown_table(rows):
             training_summary(metadata),
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    regression = sinusoid_markdown_table(rows)
+    return "\n".join(lines) + (f"\n\n{regression}" if regression else "")
+
+
+def sinusoid_markdown_table(rows):
+    """The README's sinusoid table: query MSE after 1 / 5 / 10 steps for K = 5, 10, 20, or ""
+    when no sinusoid preset has been measured."""
+    lines = [
+        "| preset | K = 5: MSE after 1 / 5 / 10 steps | K = 10 | K = 20 | pretrained baseline, "
+        "K = 10 | training |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, metadata in rows:
+        if metadata is None or metadata.get("dataset") != "sinusoid" or "mse" not in metadata:
+            continue
+
+        def steps(table, k):
+            row = table["mse"].get(k, {})
+            return " / ".join(f"{row[s]['mse']:.3f}" for s in ("1", "5", "10") if s in row)
+
+        baseline = metadata.get("baseline_mse")
+        cells = [
+            f"`{os.path.basename(os.path.normpath(name))}`",
+            *(steps(metadata["mse"], k) for k in ("5", "10", "20")),
+            steps(baseline, "10") if baseline else "-",
+            training_summary(metadata),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
+def format_sinusoid_mse(metadata):
+    """`MSE 0.31 ± 0.02 (K=10, 10 steps)` from a sinusoid preset's metadata, else None."""
+    shots, steps = str(metadata.get("shots")), "10"
+    cell = metadata.get("mse", {}).get("mse", {}).get(shots, {}).get(steps)
+    if cell is None:
+        return None
+    return f"MSE {cell['mse']:.3f} ± {cell['ci95']:.3f} (K={shots}, {steps} steps)"
 
 
 def command_list(args):
@@ -111,6 +148,9 @@ def command_list(args):
         else:
             setting = f"{metadata.get('ways', '?')}-way {metadata.get('shots', '?')}-shot"
             measured = format_accuracy(metadata)
+            if metadata.get("dataset") == "sinusoid":  # regression: MSE, not accuracy
+                setting = f"K={metadata.get('shots', '?')} regression"
+                measured = format_sinusoid_mse(metadata)
             if measured is None:
                 status = "not measured"
             else:

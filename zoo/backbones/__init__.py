@@ -1,4 +1,5 @@
 from zoo.backbones.conv4 import conv4_backbone, embedding_size
+from zoo.backbones.sinusoid_mlp import sinusoid_mlp
 from zoo.backbones.stride_classifier import stride_conv4_classifier
 from zoo.layers import BatchNormalization, BatchStatisticsNormalization
 
@@ -7,5 +8,6 @@ __all__ = [
     "BatchNormalization",
     "conv4_backbone",
     "embedding_size",
+    "sinusoid_mlp",
     "stride_conv4_classifier",
 ]

@@ -2,7 +2,7 @@
 
 import keras
 
-from zoo.backbones import stride_conv4_classifier
+from zoo.backbones import sinusoid_mlp, stride_conv4_classifier
 from zoo.gradient_learner import GradientLearner
 
 
@@ -16,18 +16,21 @@ class MAML(GradientLearner):
     Conv-4: stride-2 convolutions, no max-pooling, batch normalization with the current
     batch's statistics, then a linear layer over N ways. At test time each query is
     normalized with the support set's statistics, on its own; `transductive=True` normalizes
-    the queries with their own batch's, as the paper does.
+    the queries with their own batch's, as the paper does. With `network="sinusoid"` it
+    regresses: the paper's 40-40 ReLU MLP on sinusoid tasks, MSE loss (section 5.1; see
+    `GradientLearner` for the regression episode).
 
     Reference:
         Finn, Abbeel & Levine, "Model-Agnostic Meta-Learning for Fast Adaptation of Deep
         Networks", ICML 2017.
 
     Args:
-        ways: the number of classes N of the output layer.
+        ways: the number of classes N of the output layer (unused for regression).
         filters: channels of each Conv-4 block.
         blocks: number of Conv-4 blocks.
         **kwargs: `inner_steps`, `eval_inner_steps`, `inner_learning_rate`, `first_order`,
-            `image_size`, `invert` and `keras.Model` arguments.
+            `network` (`"conv4"` or `"sinusoid"`), `image_size`, `invert` and `keras.Model`
+            arguments.
     """
 
     def __init__(self, ways=5, filters=64, blocks=4, **kwargs):
@@ -35,9 +38,12 @@ class MAML(GradientLearner):
         self.ways = int(ways)
         self.filters = int(filters)
         self.blocks = int(blocks)
-        self.network = stride_conv4_classifier(
-            self.ways, filters, blocks, image_size=self.image_size
-        )
+        if self.regression:
+            self.network = sinusoid_mlp()
+        else:
+            self.network = stride_conv4_classifier(
+                self.ways, filters, blocks, image_size=self.image_size
+            )
 
     @property
     def fixed_ways(self):

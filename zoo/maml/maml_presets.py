@@ -8,3 +8,20 @@ MAML_PRESETS = {
     }
     for shots in (1, 5)
 }
+
+MAML_SINUSOID_PRESETS = {
+    "maml_sinusoid": {
+        "class": "MAML",
+        "description": "Second-order MAML, Finn et al.'s 40-40 ReLU MLP, sinusoid regression "
+        "(K = 10 in meta-training, 10 inner steps at test).",
+    },
+    "fomaml_sinusoid": {
+        "class": "MAML",
+        "description": "First-order MAML, 40-40 ReLU MLP, sinusoid regression.",
+    },
+    "sinusoid_pretrained_baseline": {
+        "class": "MAML",
+        "description": "Finn et al.'s pretrained baseline: the 40-40 ReLU MLP trained on all "
+        "sinusoid tasks jointly, adapted by the same gradient steps as maml_sinusoid.",
+    },
+}

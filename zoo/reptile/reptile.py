@@ -4,9 +4,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from zoo.backbones import stride_conv4_classifier
-from zoo.gradient_learner import GradientLearner, cross_entropy
-from zoo.meta_learner import EPISODE_KEYS
+from zoo.backbones import sinusoid_mlp, stride_conv4_classifier
+from zoo.gradient_learner import GradientLearner
 
 BETA_2 = 0.999
 """Decay of the inner Adam's second moment (TensorFlow's default, as in Nichol et al.'s code)."""
@@ -73,7 +72,8 @@ class Reptile(GradientLearner):
     linear layer over N ways (`stride_conv4_classifier`, as MAML's), with no convolution
     biases: normalization cancels them, so their gradient is zero up to rounding, which Adam
     would scale up into steps of the learning rate's size (the reference code keeps them, to
-    no effect on any output).
+    no effect on any output). With `network="sinusoid"` it regresses with the 40-40 ReLU MLP
+    and the mean squared error as inner loss (see `GradientLearner`).
 
     Reference:
         Nichol, Achiam & Schulman, "On First-Order Meta-Learning Algorithms", arXiv
@@ -90,7 +90,8 @@ class Reptile(GradientLearner):
             whole support set).
         eval_inner_batch_size: support examples per step when adapting (None: the whole
             support set).
-        **kwargs: `image_size`, `invert` and `keras.Model` arguments (and GradientLearner's
+        **kwargs: `network` (`"conv4"` or `"sinusoid"`), `image_size`, `invert` and
+            `keras.Model` arguments (and GradientLearner's
             `first_order`, which changes nothing here: no gradient goes through the inner
             loop anyway).
     """
@@ -120,9 +121,12 @@ class Reptile(GradientLearner):
         self.eval_inner_batch_size = (
             None if eval_inner_batch_size is None else int(eval_inner_batch_size)
         )
-        self.network = stride_conv4_classifier(
-            self.ways, filters, blocks, image_size=self.image_size, conv_bias=False
-        )
+        if self.regression:
+            self.network = sinusoid_mlp()
+        else:
+            self.network = stride_conv4_classifier(
+                self.ways, filters, blocks, image_size=self.image_size, conv_bias=False
+            )
         # The inner Adam's state, kept across meta-steps; "mean": replicas average theirs.
         self.inner_velocity = [
             self.add_weight(
@@ -161,7 +165,7 @@ class Reptile(GradientLearner):
     def adam_steps(self, weights, velocity, iterations, images, labels, steps, batch_size, seed):
         """Takes `steps` steps of Adam with beta1 = 0 on minibatches of `images`.
 
-        With g the gradient of the minibatch's cross-entropy at the fast weights w, and t the
+        With g the gradient of the minibatch's loss (`inner_loss`) at the fast weights w, and t the
         step count after `iterations` earlier steps:
 
             v <- beta2 * v + (1 - beta2) * g^2
@@ -173,8 +177,8 @@ class Reptile(GradientLearner):
             weights: fast weights, tensors aligned with `network.trainable_variables`.
             velocity: Adam's second moments, aligned with `weights`.
             iterations: the number of Adam steps taken before (a scalar).
-            images: preprocessed support images `[n, H, W, 1]`.
-            labels: their int labels `[n]`.
+            images: preprocessed support images `[n, H, W, 1]` (or regression inputs `[n, 1]`).
+            labels: their int labels `[n]` (or regression targets `[n, 1]`).
             steps: the number of steps (a Python int).
             batch_size: examples per step, or None for all of them.
             seed: the stateless seed of the minibatch order, shape `[2]`.
@@ -199,7 +203,7 @@ class Reptile(GradientLearner):
             with tf.GradientTape() as tape:
                 tape.watch(weights)
                 logits = self.functional_call(weights, batch_images, training=True)
-                loss = cross_entropy(batch_labels, logits)
+                loss = self.inner_loss(batch_labels, logits)
             gradients = tape.gradient(loss, weights)
             t = iterations + ops.cast(index + 1, dtype)
             corrected = rate * ops.sqrt(1.0 - ops.power(beta_2, t))
@@ -253,12 +257,13 @@ class Reptile(GradientLearner):
         under each task's phi_i are reported.
         """
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        support_images, support_labels, query_images = (x[key] for key in EPISODE_KEYS)
-        if len(support_images.shape) == 4:  # one episode: a meta-batch of one task
+        keys = self.episode_keys
+        support_images, support_labels, query_images = (x[key] for key in keys)
+        if len(support_images.shape) == self.task_rank:  # one episode: a meta-batch of one task
             support_images, support_labels, query_images, y = (
                 value[None] for value in (support_images, support_labels, query_images, y)
             )
-            x = dict(zip(EPISODE_KEYS, (support_images, support_labels, query_images), strict=True))
+            x = dict(zip(keys, (support_images, support_labels, query_images), strict=True))
         tasks = support_images.shape[0]
         if tasks is None:
             raise ValueError(
@@ -274,8 +279,8 @@ class Reptile(GradientLearner):
         velocity, iterations = self.stored_velocity(), tf.identity(self.inner_iterations.value)
         fast, velocities, logits = [], [], []
         for task in range(tasks):
-            support = self.preprocessing(support_images[task])
-            labels = ops.cast(support_labels[task], "int32")
+            support = self.prepare(support_images[task])
+            labels = self.prepare_targets(support_labels[task])
             seed = ops.stack([step, first_task + task])
             phi, task_velocity = self.adam_steps(
                 theta,
@@ -289,7 +294,7 @@ class Reptile(GradientLearner):
             )
             fast.append(phi)
             velocities.append(task_velocity)
-            queries = self.preprocessing(query_images[task])
+            queries = self.prepare(query_images[task])
             logits.append(self.functional_call(phi, queries, training=True))
 
         pseudo_gradients = [

@@ -11,3 +11,11 @@ REPTILE_PRESETS = {
     for ways in (5, 20)
     for shots in (1, 5)
 }
+
+REPTILE_SINUSOID_PRESETS = {
+    "reptile_sinusoid": {
+        "class": "Reptile",
+        "description": "Reptile (Adam inner loop, beta1 = 0), 40-40 ReLU MLP, sinusoid "
+        "regression (K = 10 in meta-training, 10 inner steps at test).",
+    }
+}
