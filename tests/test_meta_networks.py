@@ -325,7 +325,7 @@ def test_task_logits_assembled_by_hand_from_the_parts():
 def test_the_query_loss_trains_b_u_d_and_m_but_not_the_representation_head():
     learner = seeded_meta_network(3)
     episode, labels = random_episode(ways=3, shots=2, queries=2, seed=9)
-    with tf.GradientTape() as tape:
+    with tf.GradientTape(persistent=True) as tape:
         logits = learner(episode, training=True)
         loss = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
         loss = tf.reduce_mean(loss)

@@ -15,8 +15,8 @@ def cosine_similarity(queries, keys):
         keys: `[..., R, W]` (the same leading axes).
     """
     dots = ops.matmul(queries, ops.swapaxes(keys, -1, -2))
-    query_norms = ops.sum(queries * queries, axis=-1)[..., :, None]
-    key_norms = ops.sum(keys * keys, axis=-1)[..., None, :]
+    query_norms = ops.sum(queries * queries, axis=-1, keepdims=True)  # [..., Q, 1]
+    key_norms = ops.expand_dims(ops.sum(keys * keys, axis=-1), -2)  # [..., 1, R]
     return dots / ops.sqrt(query_norms * key_norms + COSINE_EPSILON)
 
 
