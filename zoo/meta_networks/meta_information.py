@@ -23,13 +23,15 @@ def per_example_gradients(logits_function, weights, images, labels):
         images: `[n, H, W, C]`.
         labels: ints `[n]`.
     """
-    variables = [getattr(weight, "value", weight) for weight in weights]
+    # Differentiated by the weights' values as tensors, substituted for the variables
+    # (`StatelessScope`): a tape cannot watch a distributed variable outside a replica.
+    values = [tf.convert_to_tensor(weight) for weight in weights]
     with tf.GradientTape(watch_accessed_variables=False) as tape:
-        tape.watch(variables)
-        losses = keras.losses.sparse_categorical_crossentropy(
-            labels, logits_function(images), from_logits=True
-        )
-    return [tf.stop_gradient(jacobian) for jacobian in tape.jacobian(losses, variables)]
+        tape.watch(values)
+        with keras.StatelessScope(state_mapping=list(zip(weights, values, strict=True))):
+            logits = logits_function(images)
+        losses = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+    return [tf.stop_gradient(jacobian) for jacobian in tape.jacobian(losses, values)]
 
 
 def chunk_gradients(gradients, chunks):
