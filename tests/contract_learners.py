@@ -106,6 +106,20 @@ def tiny_mann_ntm(**kwargs):
     return tiny_mann(**{"addressing": "ntm", **kwargs})
 
 
+def tiny_meta_network(**kwargs):
+    """A built 3-way Meta Network: 8 filters, 2 blocks, 8 units, generators of 4 units, 8x8."""
+    options = {
+        "ways": WAYS,
+        "filters": 8,
+        "blocks": 2,
+        "units": 8,
+        "meta_units": 4,
+        "image_size": IMAGE_SIZE,
+        **kwargs,
+    }
+    return zoo.MetaNetwork(**options).build_for_episode(options["ways"], 2)
+
+
 @dataclasses.dataclass(frozen=True)
 class ContractLearner:
     """A registry entry: the factory, and the few settings a model may need to differ in.
@@ -140,6 +154,7 @@ CONTRACT_LEARNERS = {
     "matchingnet_fce": tiny_matching_network_fce,
     "mann": tiny_mann,
     "mann_ntm": tiny_mann_ntm,
+    "metanet": tiny_meta_network,
 }
 """Every meta-learner the zoo exports: name -> factory (or `ContractLearner` with settings)."""
 

@@ -9,6 +9,7 @@ from zoo.maml import MAML
 from zoo.mann import MANN, MANNClassifier
 from zoo.matching_network import MatchingClassifier, MatchingNetwork
 from zoo.meta_learner import MetaLearner
+from zoo.meta_networks import MetaNetwork, MetaNetworkClassifier
 from zoo.metric_learner import MetricLearner
 from zoo.preprocessing import ImagePreprocessing
 from zoo.presets import list_presets, load_preset, preset_metadata
@@ -40,6 +41,8 @@ __all__ = [
     "MatchingClassifier",
     "MatchingNetwork",
     "MetaLearner",
+    "MetaNetwork",
+    "MetaNetworkClassifier",
     "MetricLearner",
     "NetworkCopy",
     "PrototypeClassifier",

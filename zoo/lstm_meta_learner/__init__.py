@@ -1,5 +1,5 @@
+from zoo.layers.gradient_preprocessing import GradientPreprocessing
 from zoo.lstm_meta_learner.coordinate_lstm import CoordinateLSTM
-from zoo.lstm_meta_learner.gradient_preprocessing import GradientPreprocessing
 from zoo.lstm_meta_learner.lstm_meta_learner import LSTMMetaLearner
 from zoo.lstm_meta_learner.meta_lstm_cell import MetaLSTMCell
 

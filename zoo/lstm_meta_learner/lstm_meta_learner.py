@@ -8,8 +8,8 @@ from keras import ops
 
 from zoo.backbones import conv4_backbone
 from zoo.gradient_learner import GradientLearner, cross_entropy
+from zoo.layers.gradient_preprocessing import GradientPreprocessing
 from zoo.lstm_meta_learner.coordinate_lstm import CoordinateLSTM
-from zoo.lstm_meta_learner.gradient_preprocessing import GradientPreprocessing
 from zoo.lstm_meta_learner.meta_lstm_cell import MetaLSTMCell
 
 

@@ -16,10 +16,15 @@ class GradientPreprocessing(keras.layers.Layer):
     gradient of 0 gives exactly (-1, 0), and no log of 0 is ever taken (also not in the
     branch `where` discards, so no NaN appears in the forward pass or its derivative).
 
+    Shared by the meta-learners that read gradients: the LSTM meta-learner (p = 10) and Meta
+    Networks (p = 7, the `logAndSign(k=7)` of Munkhdalai & Yu's code, which also adds float
+    epsilon inside the log: a difference below 1e-4 relative at the threshold).
+
     Reference:
         Andrychowicz et al., "Learning to Learn by Gradient Descent by Gradient Descent",
         NeurIPS 2016, appendix A; used with p = 10 by Ravi & Larochelle, "Optimization as a
-        Model for Few-Shot Learning", ICLR 2017, section 3.4.
+        Model for Few-Shot Learning", ICLR 2017, section 3.4, and with p = 7 by Munkhdalai &
+        Yu, "Meta Networks", ICML 2017.
 
     Args:
         p: the scale p > 0; magnitudes below e^-p are treated linearly.
