@@ -244,6 +244,7 @@ _REPTILE_OPTIONS = {"inner_steps": 3, "eval_inner_steps": 3, "inner_batch_size":
     ],
 )
 def test_fit_lowers_the_mse_on_a_fixed_task(algorithm, options):
+    keras.utils.set_random_seed(0)  # the same initial network every run
     learner = getattr(zoo, algorithm)(network="sinusoid", **options).build_for_episode(1, 5)
     if algorithm == "Reptile":
         learner.compile(optimizer=zoo.Reptile.outer_optimizer(200))
