@@ -112,26 +112,10 @@ class GradientLearner(MetaLearner):
             return mean_squared_error(targets, outputs)
         return cross_entropy(targets, outputs)
 
-    def call(self, episode, training=False):
+    def _task_call(self, support, targets, queries, training):
+        """One task: images go through `MetaLearner`'s checks; points are taken as floats."""
         if not self.regression:
-            return super().call(episode, training=training)
-        support, targets, queries = (episode[key] for key in REGRESSION_KEYS)
-        if len(support.shape) == 2:
-            return self._regression_task(support, targets, queries, training)
-        tasks = support.shape[0]
-        if tasks is None:
-            raise ValueError(
-                "a meta-batch needs a static number of tasks: batch the episode data set with "
-                "drop_remainder=True"
-            )
-        return ops.stack(
-            [
-                self._regression_task(support[t], targets[t], queries[t], training)
-                for t in range(tasks)
-            ]
-        )
-
-    def _regression_task(self, support, targets, queries, training):
+            return super()._task_call(support, targets, queries, training)
         support, queries = self.prepare(support), self.prepare(queries)
         return self.task_logits(support, self.prepare_targets(targets), queries, training)
 

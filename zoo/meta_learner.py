@@ -46,9 +46,19 @@ class MetaLearner(keras.Model):
         self.adaptation_cache = AdaptationCache()
 
     # -- the episode contract ------------------------------------------------------------------
+    @property
+    def episode_keys(self):
+        """The keys of an episode: support inputs, support targets, query inputs."""
+        return EPISODE_KEYS
+
+    @property
+    def task_rank(self):
+        """The rank of one task's support inputs (4 for images `[n, H, W, C]`)."""
+        return 4
+
     def call(self, episode, training=False):
-        support_images, support_labels, query_images = (episode[key] for key in EPISODE_KEYS)
-        if len(support_images.shape) == 4:
+        support_images, support_labels, query_images = (episode[key] for key in self.episode_keys)
+        if len(support_images.shape) == self.task_rank:
             return self._task_call(support_images, support_labels, query_images, training)
         tasks = support_images.shape[0]
         if tasks is None:
