@@ -37,8 +37,9 @@ def train(
         callbacks: more Keras callbacks. Every run also appends to `history.csv`, writes
             TensorBoard logs (`tensorboard/`) and redraws `learning_curve.png`, all in
             `checkpoint_dir`, at the end of each epoch.
-        sampler: an `EpisodeSampler` to train on instead of the recipe's Omniglot episodes
-            (then `data_dir` is not read); it should give the recipe's `train` episodes.
+        sampler: an `EpisodeSampler` to train on instead of the recipe's episodes
+            (`training_sampler`; then `data_dir` is not read); it should give the recipe's
+            `train` episodes.
 
     Returns:
         `(learner, state)`: the trained learner and `{"epoch", "seconds", "steps"}`.
@@ -82,9 +83,7 @@ def train(
         learner.compile(optimizer=recipes.build_optimizer(recipe))
         initial_epoch, seconds = 0, 0.0
     if sampler is None:
-        sampler = protocols.omniglot_sampler(
-            data_dir, "trainval", settings["ways"], settings["shots"], settings["queries"], seed
-        )
+        sampler = training_sampler(recipe, data_dir, seed)
     # Each step takes a meta-batch of `tasks_per_batch` episodes (one when unbatched): resume
     # at the first episode the interrupted run had not used.
     episodes_per_step = settings["tasks_per_batch"] or 1
@@ -111,6 +110,19 @@ def train(
     final = checkpoints.read_state(checkpoint_dir) or {"epoch": initial_epoch, "seconds": seconds}
     final["steps"] = final["epoch"] * steps_per_epoch
     return learner, final
+
+
+def training_sampler(recipe, data_dir=None, seed=0):
+    """The episodes a recipe meta-trains on: Omniglot's `trainval` classes in its `train`
+    shapes, or generated sinusoid tasks for a recipe whose `data` is `"sinusoid"`."""
+    settings = recipe["train"]
+    if recipe.get("data") == "sinusoid":
+        from training.sinusoid import SinusoidSampler
+
+        return SinusoidSampler(settings["shots"], settings["queries"], seed=seed)
+    return protocols.omniglot_sampler(
+        data_dir, "trainval", settings["ways"], settings["shots"], settings["queries"], seed
+    )
 
 
 def write_preset(learner, directory, metadata):
@@ -181,8 +193,14 @@ def preset_metadata(recipe_name, preset_name, state, evaluation=None):
             "numpy": numpy.__version__,
         },
     }
+    if recipe.get("data") == "sinusoid":
+        from training.sinusoid_evaluate import preset_fields
+
+        metadata.update(preset_fields())
     if evaluation:
         metadata.update(evaluation)
+        if "accuracy" not in evaluation:  # a regression preset: MSE, no accuracy
+            return metadata
         paper = metadata["paper_accuracy"]  # None: the paper has no number for the setting
         metadata["meets_paper"] = None if paper is None else bool(evaluation["accuracy"] >= paper)
     return metadata

@@ -1,4 +1,7 @@
-"""`metazoo train`: meta-train a recipe on Omniglot, resumably, then evaluate and write presets."""
+"""`metazoo train`: meta-train a recipe, resumably, then evaluate and write presets.
+
+Recipes train on Omniglot, or on generated sinusoid tasks when their `data` is `"sinusoid"`.
+"""
 
 import os
 import sys
@@ -94,7 +97,14 @@ def train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoc
         )
     for preset, (ways, shots) in recipe["presets"].items():
         evaluation = None
-        if args.eval_episodes:
+        if args.eval_episodes and recipe.get("data") == "sinusoid":
+            from training.sinusoid_evaluate import evaluate_regression
+
+            say(f"evaluating {preset} on {args.eval_episodes} sinusoid tasks per K")
+            evaluation = {
+                "mse": evaluate_regression(learner, tasks=args.eval_episodes, seed=args.seed)
+            }
+        elif args.eval_episodes:
             say(f"evaluating {preset} on {args.eval_episodes} test episodes")
             sampler = omniglot_sampler(
                 data_dir, "test", ways, shots, args.queries, args.seed, learner.image_size
@@ -105,6 +115,12 @@ def train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoc
         folder = train.write_preset(
             learner, os.path.join(os.path.abspath(args.out), preset), metadata
         )
+        if recipe.get("data") == "sinusoid":
+            from metazoo.commands.list import format_sinusoid_mse
+
+            measured = format_sinusoid_mse(metadata) or "not measured"
+            say(f"wrote {folder}: sinusoid regression, {measured}")
+            continue
         measured = format_accuracy(metadata) or "not measured"
         paper = metadata["paper_accuracy"]
         say(f"wrote {folder}: {ways}-way {shots}-shot {measured} (paper {paper}%)")
