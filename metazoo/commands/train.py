@@ -19,7 +19,9 @@ from metazoo.common import (
 def configure_threads(recipe_name):
     """Task-parallel threads for recipes that meta-train on meta-batches of tasks.
 
-    Runs before TensorFlow starts (see `zoo.threads.use_task_parallel_threads`).
+    Runs before TensorFlow starts (see `zoo.threads.use_task_parallel_threads`). When it has
+    already started (`metazoo` called from Python after other TensorFlow work), the threads
+    stay as they are: they change the speed, not the result.
     """
     from training import recipes
 
@@ -27,7 +29,10 @@ def configure_threads(recipe_name):
     if recipe and recipe["train"].get("tasks_per_batch"):
         from zoo.threads import use_task_parallel_threads
 
-        use_task_parallel_threads()
+        try:
+            use_task_parallel_threads()
+        except RuntimeError:
+            pass
 
 
 def command_train(args):
