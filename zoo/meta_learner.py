@@ -206,7 +206,7 @@ class MetaLearner(keras.Model):
         """
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         if not self._loss_per_task(x, y, sample_weight):
-            return super().train_step(data)
+            return _mean_across_workers(super().train_step(data))
         support_images, support_labels, query_images = (x[key] for key in EPISODE_KEYS)
         tasks = support_images.shape[0]
         with tf.GradientTape() as tape:
@@ -252,6 +252,13 @@ class MetaLearner(keras.Model):
         strategy = getattr(self, "distribute_strategy", None)
         replicas = strategy.num_replicas_in_sync if strategy is not None else 1
         validation.check_replica_split(x, replicas)
+        if (
+            isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+            and getattr(self, "_distribute_reduction_method", None) is None
+        ):
+            # Keras' "auto" averages the logged metrics of the workers along an axis they do
+            # not have; `train_step` averages them across the replicas already: take one.
+            self.distribute_reduction_method = "first"
         # Keras keeps one traced train function and relaxes its input shapes when the data
         # changes; single episodes after meta-batches (or the reverse) would relax them to an
         # unknown rank, which `call` cannot split into tasks: trace afresh instead.
@@ -260,6 +267,29 @@ class MetaLearner(keras.Model):
             self.train_function = None
         self._episode_rank = rank
         return super().fit(x, *args, **kwargs)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Keras' build of metrics and optimizer before `fit`, from one replica's first batch.
+
+        Under a strategy Keras builds them from the first batch reduced across replicas with
+        `strategy.reduce("MEAN", batch)`, which takes one tensor: a `MultiWorkerMirroredStrategy`
+        refuses an episode's dict. One replica's part has the shapes a replica trains on, and
+        taking it needs no collective operation.
+        """
+        strategy = getattr(self, "_distribute_strategy", None)
+        if strategy is None or iterator is None:
+            return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+        for _, _, batches in iterator:
+            data_batch = tf.nest.map_structure(
+                lambda value: (
+                    strategy.experimental_local_results(value)[0]
+                    if isinstance(value, tf.distribute.DistributedValues)
+                    else value
+                ),
+                next(batches),
+            )
+            break
+        return super()._maybe_symbolic_build(data_batch=data_batch)
 
     def build_for_episode(self, ways, shots=1, queries=1, image_size=None):
         """Creates the weights by running one all-zero episode of the given shape."""
@@ -293,3 +323,21 @@ class MetaLearner(keras.Model):
         if not isinstance(learner, cls):
             raise ValueError(f"preset {name!r} is a {type(learner).__name__}, not a {cls.__name__}")
         return learner
+
+
+def _mean_across_workers(logs):
+    """A train step's logs averaged across the replicas of a `MultiWorkerMirroredStrategy`.
+
+    Each replica's metrics cover its own episodes (Keras' metric variables are read
+    replica-locally); with the same number of episodes on every replica the mean of the
+    replicas' values is the meta-batch's. On one machine Keras averages them itself.
+    """
+    context = tf.distribute.get_replica_context()
+    strategy = tf.distribute.get_strategy()
+    if (
+        context is None
+        or context.num_replicas_in_sync == 1
+        or not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    ):
+        return logs
+    return {name: context.all_reduce("MEAN", value) for name, value in logs.items()}
