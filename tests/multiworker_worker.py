@@ -3,8 +3,9 @@
 
 Meta-trains the tiny recipes of `test_multiworker.RECIPES` with `training.train.train` (which
 picks up the strategy of `TF_CONFIG`), each from the initial weights in a preset folder, on
-random 8x8 episodes, and writes this worker's final weights and what it saw as an `.npz` and a
-`.json` file.
+random 8x8 episodes, for each number of steps in turn (each run resuming the last from the
+chief's checkpoint), and writes this worker's weights after each and what it saw as an `.npz`
+and a `.json` file.
 
 Usage: multiworker_worker.py SPEC_JSON OUTPUT_PREFIX
 """
@@ -56,22 +57,26 @@ def main():
     weights = {}
     for name, run in spec["runs"].items():
         sampler = random_sampler(**run["sampler"])
-        folders = TemporaryFolders()
-        learner, state = train.train(
-            run["recipe"],
-            run["checkpoint"],
-            steps=spec["steps"],
-            steps_per_epoch=1,
-            init_from=run["init_from"],
-            verbose=0,
-            callbacks=[folders],
-            sampler=sampler,
-        )
-        report["runs"][name] = {"state": state, "temporary_folders": folders.seen}
-        for i, variable in enumerate(learner.trainable_variables):
-            weights[f"{name}/trainable/{i}"] = np.asarray(variable)
-        for i, value in enumerate(learner.get_weights()):
-            weights[f"{name}/all/{i}"] = value
+        report["runs"][name] = {}
+        # Training again to more steps resumes from the chief's checkpoint, as a restarted
+        # cluster does.
+        for steps in spec["steps"]:
+            folders = TemporaryFolders()
+            learner, state = train.train(
+                run["recipe"],
+                run["checkpoint"],
+                steps=steps,
+                steps_per_epoch=1,
+                init_from=run["init_from"],
+                verbose=0,
+                callbacks=[folders],
+                sampler=sampler,
+            )
+            report["runs"][name][steps] = {"state": state, "temporary_folders": folders.seen}
+            for i, variable in enumerate(learner.trainable_variables):
+                weights[f"{name}/{steps}/trainable/{i}"] = np.asarray(variable)
+            for i, value in enumerate(learner.get_weights()):
+                weights[f"{name}/{steps}/all/{i}"] = value
     np.savez(prefix + ".npz", **weights)
     with open(prefix + ".json", "w") as file:
         json.dump(report, file)

@@ -2,8 +2,8 @@
 
 Two worker processes on 127.0.0.1 (CPU only) meta-train a tiny Prototypical Network (its
 recipe has no task axis: one episode per worker per step) and a tiny MAML (meta-batches of 4
-tasks, 2 per worker) through `training.train.train`, for 2 steps, then again for a third
-step resumed from the chief's checkpoint as a restarted cluster would. Both workers must end
+tasks, 2 per worker) through `training.train.train`, for 2 steps, then again to 3 steps,
+resuming from the chief's checkpoint as a restarted cluster does. Both workers must end
 with the same weights, equal to one process's update on the same episodes; only the chief
 writes the run's files.
 """
@@ -26,7 +26,8 @@ from training import checkpoints, distributed, learning_curve, recipes, train
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "multiworker_worker.py")
 WORKERS = 2
-TIMEOUT = 300  # seconds: a hung collective fails the test instead of hanging CI
+TIMEOUT = 900  # seconds: a hung collective fails the test instead of hanging CI
+STEPS = (2, 3)
 SAMPLER = {"ways": 3, "shots": 1, "queries": 2}
 RECIPES = {
     "protonet": {
@@ -65,10 +66,10 @@ def free_ports(count):
     return ports
 
 
-def run_cluster(folder, spec, steps):
+def run_cluster(folder, spec):
     """Runs the two workers to the end; returns their reports and weights, chief first."""
-    spec_path = folder / f"spec_{steps}.json"
-    spec_path.write_text(json.dumps({**spec, "steps": steps}))
+    spec_path = folder / "spec.json"
+    spec_path.write_text(json.dumps(spec))
     cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(WORKERS)]}
     root = os.path.dirname(os.path.dirname(os.path.abspath(zoo.__file__)))
     paths = [root, *os.environ.get("PYTHONPATH", "").split(os.pathsep)]
@@ -84,7 +85,7 @@ def run_cluster(folder, spec, steps):
             TMPDIR=str(temporary),
             PYTHONPATH=os.pathsep.join(p for p in paths if p),
         )
-        prefix = str(folder / f"worker{index}_{steps}")
+        prefix = str(folder / f"worker{index}")
         processes.append(
             subprocess.Popen(
                 [sys.executable, WORKER, str(spec_path), prefix],
@@ -107,7 +108,7 @@ def run_cluster(folder, spec, steps):
         assert process.returncode == 0, f"worker failed:\n{output[-6000:]}"
     results = []
     for index in range(WORKERS):
-        prefix = folder / f"worker{index}_{steps}"
+        prefix = folder / f"worker{index}"
         with open(f"{prefix}.json") as file:
             report = json.load(file)
         with np.load(f"{prefix}.npz") as weights:
@@ -145,18 +146,15 @@ def cluster(tmp_path_factory):
             "init_from": initial,
             "sampler": SAMPLER,
         }
-    spec = {"runs": runs}
     return {
         "folder": folder,
         "runs": runs,
-        2: run_cluster(folder, spec, steps=2),
-        3: run_cluster(folder, spec, steps=3),
+        "workers": run_cluster(folder, {"runs": runs, "steps": STEPS}),
     }
 
 
-@pytest.mark.parametrize("steps", [2, 3])
-def test_workers_form_one_cluster_with_worker_0_as_chief(cluster, steps):
-    reports = [report for report, _ in cluster[steps]]
+def test_workers_form_one_cluster_with_worker_0_as_chief(cluster):
+    reports = [report for report, _ in cluster["workers"]]
     assert [report["task"] for report in reports] == [["worker", 0], ["worker", 1]]
     assert [report["chief"] for report in reports] == [True, False]
     assert [report["replicas"] for report in reports] == [WORKERS, WORKERS]
@@ -164,50 +162,46 @@ def test_workers_form_one_cluster_with_worker_0_as_chief(cluster, steps):
 
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
-@pytest.mark.parametrize("steps", [2, 3])
+@pytest.mark.parametrize("steps", STEPS)
 def test_both_workers_end_with_the_one_process_update(cluster, name, steps):
-    (_, chief), (_, other) = cluster[steps]
-    count = len([key for key in chief if key.startswith(f"{name}/all/")])
-    for i in range(count):  # every weight, moving statistics and optimizer-free state alike
-        np.testing.assert_array_equal(chief[f"{name}/all/{i}"], other[f"{name}/all/{i}"])
-    expected = one_process_update(name, cluster["runs"][name]["init_from"], steps)
-    initial = [
-        np.asarray(v)
-        for v in zoo.load_preset(cluster["runs"][name]["init_from"]).trainable_variables
-    ]
-    moved = max(
-        float(np.abs(chief[f"{name}/trainable/{i}"] - start).max())
-        for i, start in enumerate(initial)
-    )
-    assert moved > 1e-2
-    assert len(expected) == len(initial)
-    for i, value in enumerate(expected):
-        np.testing.assert_allclose(chief[f"{name}/trainable/{i}"], value, rtol=0, atol=1e-5)
+    (_, chief), (_, other) = cluster["workers"]
+    every = [key for key in chief if key.startswith(f"{name}/{steps}/all/")]
+    for key in every:  # every weight, moving statistics included
+        np.testing.assert_array_equal(chief[key], other[key])
+    initial_folder = cluster["runs"][name]["init_from"]
+    initial = [np.asarray(v) for v in zoo.load_preset(initial_folder).trainable_variables]
+    expected = one_process_update(name, initial_folder, steps)
+    final = [chief[f"{name}/{steps}/trainable/{i}"] for i in range(len(initial))]
+    assert max(float(np.abs(a - b).max()) for a, b in zip(final, initial, strict=True)) > 1e-2
+    for value, reference in zip(final, expected, strict=True):
+        np.testing.assert_allclose(value, reference, rtol=0, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
 def test_a_restarted_cluster_resumes_from_the_chiefs_checkpoint(cluster, name):
     tasks = RECIPES[name]["train"]["tasks_per_batch"] or WORKERS
-    for steps in (2, 3):
-        for report, _ in cluster[steps]:
-            state = report["runs"][name]["state"]
-            assert state["epoch"] == steps
-            assert state["steps"] == steps
-    state = checkpoints.read_state(cluster["runs"][name]["checkpoint"])
-    assert state["epoch"] == 3
-    assert state["episodes"] == 3 * tasks
-    # The second run trained one epoch (the third): its history has 3 rows, one per epoch.
-    assert sorted(learning_curve.read_history(cluster["runs"][name]["checkpoint"])) == [0, 1, 2]
+    for report, _ in cluster["workers"]:
+        for steps in STEPS:
+            state = report["runs"][name][str(steps)]["state"]
+            assert (state["epoch"], state["steps"]) == (steps, steps)
+        # The second run trained only the third epoch.
+        assert len(report["runs"][name]["3"]["temporary_folders"]) == 1
+    checkpoint = cluster["runs"][name]["checkpoint"]
+    state = checkpoints.read_state(checkpoint)
+    assert (state["epoch"], state["episodes"]) == (3, 3 * tasks)
+    assert sorted(learning_curve.read_history(checkpoint)) == [0, 1, 2]
 
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
 def test_only_the_chief_writes_the_run_folder(cluster, name):
     assert sorted(os.listdir(cluster["runs"][name]["checkpoint"])) == sorted(CHIEF_FILES)
-    for steps in (2, 3):
-        (chief, _), (other, _) = cluster[steps]
+    (chief, _), (other, _) = cluster["workers"]
+    for steps in STEPS:
         # The chief has no temporary folder; the other worker writes the same files to one.
-        assert all(seen == {} for seen in chief["runs"][name]["temporary_folders"])
-        for seen in other["runs"][name]["temporary_folders"]:
+        assert chief["runs"][name][str(steps)]["temporary_folders"] == [{}] * (
+            len(other["runs"][name][str(steps)]["temporary_folders"])
+        )
+        for seen in other["runs"][name][str(steps)]["temporary_folders"]:
             assert list(seen.values()) == [sorted(CHIEF_FILES)]
     # ... which is deleted at the end.
     for index in range(WORKERS):
@@ -254,3 +248,11 @@ def test_tf_config_naming_a_task_outside_its_cluster_is_refused(monkeypatch):
     monkeypatch.setenv("TF_CONFIG", "{not json")
     with pytest.raises(ValueError, match="TF_CONFIG is not JSON"):
         distributed.cluster_config()
+
+
+def test_metazoo_train_names_a_bad_tf_config_before_starting(monkeypatch, capsys):
+    from metazoo.cli import main
+
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["127.0.0.1:1"]}}))
+    assert main(["train", "protonet_omniglot", "--out", "unused"]) == 2
+    assert "TF_CONFIG task {} is not one of the cluster's" in capsys.readouterr().err

@@ -113,6 +113,8 @@ def train(
                 verbose=verbose,
             )
         final = checkpoints.read_state(folder) or {"epoch": initial_epoch, "seconds": seconds}
+    # Also a barrier: no worker goes on (to read the checkpoint, say) before the chief wrote it.
+    distributed.check_same_on_all_workers(strategy, final["epoch"], "the epoch trained to")
     final["steps"] = final["epoch"] * steps_per_epoch
     return learner, final
 

@@ -252,13 +252,6 @@ class MetaLearner(keras.Model):
         strategy = getattr(self, "distribute_strategy", None)
         replicas = strategy.num_replicas_in_sync if strategy is not None else 1
         validation.check_replica_split(x, replicas)
-        if (
-            isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-            and getattr(self, "_distribute_reduction_method", None) is None
-        ):
-            # Keras' "auto" averages the logged metrics of the workers along an axis they do
-            # not have; `train_step` averages them across the replicas already: take one.
-            self.distribute_reduction_method = "first"
         # Keras keeps one traced train function and relaxes its input shapes when the data
         # changes; single episodes after meta-batches (or the reverse) would relax them to an
         # unknown rank, which `call` cannot split into tasks: trace afresh instead.
@@ -326,18 +319,15 @@ class MetaLearner(keras.Model):
 
 
 def _mean_across_workers(logs):
-    """A train step's logs averaged across the replicas of a `MultiWorkerMirroredStrategy`.
+    """A train step's logs, shaped for Keras to average them across several workers.
 
-    Each replica's metrics cover its own episodes (Keras' metric variables are read
-    replica-locally); with the same number of episodes on every replica the mean of the
-    replicas' values is the meta-batch's. On one machine Keras averages them itself.
+    Under a `MultiWorkerMirroredStrategy` on several workers Keras 3 averages each replica's
+    logs with `strategy.reduce("MEAN", value, axis=0)`, which needs an axis: a metric is a
+    scalar. As `[1]` vectors their mean along that axis is the mean over the replicas, each
+    of which covers its own equal share of the meta-batch: the meta-batch's value.
     """
-    context = tf.distribute.get_replica_context()
     strategy = tf.distribute.get_strategy()
-    if (
-        context is None
-        or context.num_replicas_in_sync == 1
-        or not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-    ):
+    in_cluster = getattr(strategy.extended, "_in_multi_worker_mode", lambda: False)()
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) or not in_cluster:
         return logs
-    return {name: context.all_reduce("MEAN", value) for name, value in logs.items()}
+    return {name: ops.reshape(value, [1]) for name, value in logs.items()}
