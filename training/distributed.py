@@ -12,7 +12,10 @@ Only the chief (task `chief`, else worker 0) writes the checkpoint, history, Ten
 learning curve and presets; the other workers write theirs to a temporary folder that is
 deleted at the end (saving runs the same operations on every worker, so all of them save).
 A restarted cluster resumes from the chief's checkpoint, which every worker reads: the
-checkpoint folder must be the same path on a file system all workers share.
+checkpoint folder must be the same path on a file system all workers share. The trainable
+weights are the same on every worker after every step (the same all-reduced gradients);
+batch normalization's moving statistics, which Keras creates without a cross-replica
+aggregation, follow each replica's own episodes, and the chief's are the ones saved.
 
 TensorFlow requires the strategy to be created before any other TensorFlow operation in the
 process: `metazoo train` calls `cluster_strategy()` first thing; a script must do the same.
