@@ -14,7 +14,13 @@ from metazoo.commands.adapt import command_adapt, command_export
 from metazoo.commands.eval import command_eval
 from metazoo.commands.list import command_list
 from metazoo.commands.train import command_train
-from metazoo.common import one_line, start_tensorflow, user_errors
+from metazoo.common import (
+    CommandError,
+    one_line,
+    quiet_native_logs,
+    start_tensorflow,
+    user_errors,
+)
 from metazoo.demo import DEMO_PRESETS, run_demo
 
 EXIT_USAGE = 2
@@ -249,6 +255,21 @@ def add_export_arguments(parser):
     parser.add_argument("--saved-model", metavar="PATH", help="export to this SavedModel folder")
 
 
+def start_cluster_strategy(debug):
+    """Creates the MultiWorkerMirroredStrategy when `TF_CONFIG` names a cluster: TensorFlow
+    requires it before any other operation, so before `start_tensorflow` runs one."""
+    from training.distributed import cluster_config, cluster_strategy
+
+    try:
+        if cluster_config() is None:
+            return
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if debug else "2")
+    with quiet_native_logs(not debug):
+        cluster_strategy()
+
+
 def main(argv=None):
     """Runs `metazoo` with `argv` (default: the command line); returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -258,6 +279,7 @@ def main(argv=None):
             from metazoo.commands.train import configure_threads
 
             configure_threads(args.recipe)
+            start_cluster_strategy(debug)
         start_tensorflow(debug)
         return args.function(args)
     except KeyboardInterrupt:

@@ -58,6 +58,19 @@ def resume_settings(directory, recipe, steps_per_epoch, steps):
     return state, int(state["steps_per_epoch"])
 
 
+def episodes_done(state, steps_per_epoch, episodes_per_step):
+    """Episodes of the seeded stream the run in a checkpoint has trained on (0 for a fresh run).
+
+    Recorded since runs may change their episodes per step (an unbatched recipe on several
+    replicas takes one episode per replica); older checkpoints took `episodes_per_step`.
+    """
+    if not state:
+        return 0
+    if "episodes" in state:
+        return int(state["episodes"])
+    return int(state["epoch"]) * int(steps_per_epoch) * int(episodes_per_step)
+
+
 def load_checkpoint(directory):
     """The compiled learner saved in `directory`, optimizer state included."""
     import zoo  # noqa: F401  (registers the model classes with Keras)
@@ -78,15 +91,29 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         seconds: training seconds already spent before this run (from the resumed state).
         init_from: where the run's starting weights came from (a dict such as `{"preset",
             "train_steps", "train_seconds"}`), recorded for the presets' metadata.
+        episodes_per_step: episodes of the stream each step takes, to record how many the run
+            has used (`episodes_done`); None: not recorded.
+        episodes: episodes of the stream used before this run (from the resumed state).
     """
 
-    def __init__(self, directory, steps_per_epoch, recipe=None, seconds=0.0, init_from=None):
+    def __init__(
+        self,
+        directory,
+        steps_per_epoch,
+        recipe=None,
+        seconds=0.0,
+        init_from=None,
+        episodes_per_step=None,
+        episodes=0,
+    ):
         super().__init__()
         self.directory = directory
         self.steps_per_epoch = int(steps_per_epoch)
         self.recipe = recipe
         self.seconds = float(seconds)
         self.init_from = init_from
+        self.episodes_per_step = episodes_per_step
+        self.episodes = int(episodes)
         os.makedirs(directory, exist_ok=True)
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -94,6 +121,8 @@ class ResumableCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.seconds += time.time() - self._started
+        if self.episodes_per_step:
+            self.episodes += self.steps_per_epoch * int(self.episodes_per_step)
         with atomic_destination(os.path.join(self.directory, MODEL_FILE), ".tmp.keras") as partial:
             self.model.save(partial)
         state = {
@@ -103,6 +132,8 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             "recipe": self.recipe,
             "logs": _floats(logs),
         }
+        if self.episodes_per_step:
+            state["episodes"] = self.episodes
         if self.init_from:
             state["init_from"] = self.init_from
         write_json_atomically(os.path.join(self.directory, STATE_FILE), state)

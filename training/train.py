@@ -6,7 +6,7 @@ import os
 
 import keras
 
-from training import checkpoints, learning_curve, protocols, recipes
+from training import checkpoints, distributed, learning_curve, protocols, recipes
 
 
 def train(
@@ -20,6 +20,7 @@ def train(
     verbose=1,
     callbacks=(),
     sampler=None,
+    strategy=None,
 ):
     """Meta-trains a recipe, resuming from `checkpoint_dir` if it holds a checkpoint.
 
@@ -40,6 +41,12 @@ def train(
         sampler: an `EpisodeSampler` to train on instead of the recipe's episodes
             (`training_sampler`; then `data_dir` is not read); it should give the recipe's
             `train` episodes.
+        strategy: a `tf.distribute.Strategy` to build, compile and fit under (default: the
+            `MultiWorkerMirroredStrategy` of `TF_CONFIG`, `distributed.cluster_strategy()`,
+            when it names a cluster, else none). Each meta-batch is split across the replicas
+            in whole episodes (`distributed.distributed_episodes`); a recipe without a task
+            axis then trains on meta-batches of one episode per replica. Only the chief writes
+            to `checkpoint_dir`; every worker resumes from it.
 
     Returns:
         `(learner, state)`: the trained learner and `{"epoch", "seconds", "steps"}`.
@@ -52,64 +59,92 @@ def train(
     recipe_label = recipe_name if isinstance(recipe_name, str) else None
     steps = int(steps or recipe["steps"])
     settings = recipe["train"]
+    if strategy is None:
+        strategy = distributed.cluster_strategy()
+    if strategy is None:
+        import tensorflow as tf
+
+        strategy = tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
     state, steps_per_epoch = checkpoints.resume_settings(
         checkpoint_dir, recipe_label, steps_per_epoch, steps
     )
     epochs = max(1, steps // steps_per_epoch)
-    if state:
-        learner = checkpoints.load_checkpoint(checkpoint_dir)
-        initial_epoch, seconds = state["epoch"], state["seconds"]
-        start = state.get("init_from")
-    else:
-        learner = recipes.build_learner(recipe)
-        learner.build_for_episode(settings["ways"], settings["shots"])
-        init_from = init_from or recipe.get("init_from")
-        start = None
-        if init_from:
-            from zoo.presets import load_preset, preset_metadata
-
-            learner.set_weights(load_preset(init_from).get_weights())
-            origin = preset_metadata(init_from)
-            start = {
-                "preset": origin.get("preset", str(init_from)),
-                "train_steps": origin.get("train_steps"),
-                "train_seconds": origin.get("train_seconds"),
-                "weights_sha256": origin.get("weights_sha256"),
-            }
-            if origin.get("recipe"):
-                start["recipe"] = origin["recipe"]
-            if origin.get("init_from"):  # the whole lineage, not only the last run
-                start["init_from"] = origin["init_from"]
-        learner.compile(optimizer=recipes.build_optimizer(recipe))
-        initial_epoch, seconds = 0, 0.0
+    distributed.check_same_on_all_workers(
+        strategy, state["epoch"] if state else 0, "the epoch to resume from"
+    )
+    with strategy.scope():
+        learner, start, initial_epoch, seconds = _learner_to_train(
+            recipe, settings, checkpoint_dir, state, init_from
+        )
     if sampler is None:
         sampler = training_sampler(recipe, data_dir, seed)
-    # Each step takes a meta-batch of `tasks_per_batch` episodes (one when unbatched): resume
-    # at the first episode the interrupted run had not used.
-    episodes_per_step = settings["tasks_per_batch"] or 1
-    data = sampler.dataset(
-        tasks_per_batch=settings["tasks_per_batch"],
-        start=initial_epoch * steps_per_epoch * episodes_per_step,
-    )
-    checkpoint = checkpoints.ResumableCheckpoint(
-        checkpoint_dir, steps_per_epoch, recipe_label, seconds, init_from=start
-    )
-    if initial_epoch < epochs:
-        learner.fit(
-            data,
-            epochs=epochs,
-            initial_epoch=initial_epoch,
-            steps_per_epoch=steps_per_epoch,
-            callbacks=[
-                checkpoint,
-                *learning_curve.monitoring_callbacks(checkpoint_dir, steps_per_epoch),
-                *callbacks,
-            ],
-            verbose=verbose,
+    # Each step takes a meta-batch of `tasks_per_batch` episodes (one when unbatched, one per
+    # replica under a strategy): resume at the first episode the interrupted run had not used.
+    tasks_per_batch = settings["tasks_per_batch"] or (replicas if replicas > 1 else None)
+    episodes_per_step = tasks_per_batch or 1
+    first = checkpoints.episodes_done(state, steps_per_epoch, episodes_per_step)
+    if replicas > 1:
+        data = distributed.distributed_episodes(strategy, sampler, tasks_per_batch, first)
+    else:
+        data = sampler.dataset(tasks_per_batch=tasks_per_batch, start=first)
+    with distributed.writing_folder(checkpoint_dir, strategy) as folder:
+        checkpoint = checkpoints.ResumableCheckpoint(
+            folder,
+            steps_per_epoch,
+            recipe_label,
+            seconds,
+            init_from=start,
+            episodes_per_step=episodes_per_step,
+            episodes=first,
         )
-    final = checkpoints.read_state(checkpoint_dir) or {"epoch": initial_epoch, "seconds": seconds}
+        if initial_epoch < epochs:
+            learner.fit(
+                data,
+                epochs=epochs,
+                initial_epoch=initial_epoch,
+                steps_per_epoch=steps_per_epoch,
+                callbacks=[
+                    checkpoint,
+                    *learning_curve.monitoring_callbacks(folder, steps_per_epoch),
+                    *callbacks,
+                ],
+                verbose=verbose,
+            )
+        final = checkpoints.read_state(folder) or {"epoch": initial_epoch, "seconds": seconds}
+    # Also a barrier: no worker goes on (to read the checkpoint, say) before the chief wrote it.
+    distributed.check_same_on_all_workers(strategy, final["epoch"], "the epoch trained to")
     final["steps"] = final["epoch"] * steps_per_epoch
     return learner, final
+
+
+def _learner_to_train(recipe, settings, checkpoint_dir, state, init_from):
+    """`(learner, init_from record, initial epoch, seconds)`: the compiled learner resumed
+    from the checkpoint, or a fresh one (from `init_from` weights if given)."""
+    if state:
+        learner = checkpoints.load_checkpoint(checkpoint_dir)
+        return learner, state.get("init_from"), state["epoch"], state["seconds"]
+    learner = recipes.build_learner(recipe)
+    learner.build_for_episode(settings["ways"], settings["shots"])
+    init_from = init_from or recipe.get("init_from")
+    start = None
+    if init_from:
+        from zoo.presets import load_preset, preset_metadata
+
+        learner.set_weights(load_preset(init_from).get_weights())
+        origin = preset_metadata(init_from)
+        start = {
+            "preset": origin.get("preset", str(init_from)),
+            "train_steps": origin.get("train_steps"),
+            "train_seconds": origin.get("train_seconds"),
+            "weights_sha256": origin.get("weights_sha256"),
+        }
+        if origin.get("recipe"):
+            start["recipe"] = origin["recipe"]
+        if origin.get("init_from"):  # the whole lineage, not only the last run
+            start["init_from"] = origin["init_from"]
+    learner.compile(optimizer=recipes.build_optimizer(recipe))
+    return learner, start, 0, 0.0
 
 
 def training_sampler(recipe, data_dir=None, seed=0):

@@ -206,7 +206,7 @@ class MetaLearner(keras.Model):
         """
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         if not self._loss_per_task(x, y, sample_weight):
-            return super().train_step(data)
+            return _mean_across_workers(super().train_step(data))
         support_images, support_labels, query_images = (x[key] for key in EPISODE_KEYS)
         tasks = support_images.shape[0]
         with tf.GradientTape() as tape:
@@ -261,6 +261,29 @@ class MetaLearner(keras.Model):
         self._episode_rank = rank
         return super().fit(x, *args, **kwargs)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Keras' build of metrics and optimizer before `fit`, from one replica's first batch.
+
+        Under a strategy Keras builds them from the first batch reduced across replicas with
+        `strategy.reduce("MEAN", batch)`, which takes one tensor: a `MultiWorkerMirroredStrategy`
+        refuses an episode's dict. One replica's part has the shapes a replica trains on, and
+        taking it needs no collective operation.
+        """
+        strategy = getattr(self, "_distribute_strategy", None)
+        if strategy is None or iterator is None:
+            return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+        for _, _, batches in iterator:
+            data_batch = tf.nest.map_structure(
+                lambda value: (
+                    strategy.experimental_local_results(value)[0]
+                    if isinstance(value, tf.distribute.DistributedValues)
+                    else value
+                ),
+                next(batches),
+            )
+            break
+        return super()._maybe_symbolic_build(data_batch=data_batch)
+
     def build_for_episode(self, ways, shots=1, queries=1, image_size=None):
         """Creates the weights by running one all-zero episode of the given shape."""
         side = image_size or self.image_size
@@ -293,3 +316,18 @@ class MetaLearner(keras.Model):
         if not isinstance(learner, cls):
             raise ValueError(f"preset {name!r} is a {type(learner).__name__}, not a {cls.__name__}")
         return learner
+
+
+def _mean_across_workers(logs):
+    """A train step's logs, shaped for Keras to average them across several workers.
+
+    Under a `MultiWorkerMirroredStrategy` on several workers Keras 3 averages each replica's
+    logs with `strategy.reduce("MEAN", value, axis=0)`, which needs an axis: a metric is a
+    scalar. As `[1]` vectors their mean along that axis is the mean over the replicas, each
+    of which covers its own equal share of the meta-batch: the meta-batch's value.
+    """
+    strategy = tf.distribute.get_strategy()
+    in_cluster = getattr(strategy.extended, "_in_multi_worker_mode", lambda: False)()
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) or not in_cluster:
+        return logs
+    return {name: ops.reshape(value, [1]) for name, value in logs.items()}

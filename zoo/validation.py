@@ -1,6 +1,7 @@
 """Checks of user input, each failing with an error that names the problem."""
 
 import numpy as np
+import tensorflow as tf
 
 
 class EpisodeError(ValueError):
@@ -135,7 +136,9 @@ def check_episode(episode, ways=None):
 
 def episode_rank(data):
     """Rank of `support_images` in a `tf.data.Dataset` of episodes (4: single episodes, 5:
-    meta-batches), or None for anything else."""
+    meta-batches), or None for anything else (a distributed data set, too)."""
+    if isinstance(data, tf.distribute.DistributedDataset):
+        return None
     spec = getattr(data, "element_spec", None)
     episode = spec[0] if isinstance(spec, tuple) else spec
     if not isinstance(episode, dict) or "support_images" not in episode:
@@ -151,9 +154,12 @@ def check_replica_split(data, replicas):
     would get some classes' supports and others' queries.
 
     Args:
-        data: what `fit` was given; only a `tf.data.Dataset` of episode dicts is checked.
+        data: what `fit` was given; only a `tf.data.Dataset` of episode dicts is checked (a
+            distributed data set is split already, e.g. `training.distributed`'s).
         replicas: the strategy's number of replicas in sync.
     """
+    if isinstance(data, tf.distribute.DistributedDataset):
+        return
     spec = getattr(data, "element_spec", None)
     episode = spec[0] if isinstance(spec, tuple) else spec
     if replicas <= 1 or not isinstance(episode, dict) or "support_images" not in episode:

@@ -84,7 +84,7 @@ def train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoc
     """
     import warnings
 
-    from training import train
+    from training import distributed, train
     from training.evaluate import evaluate
     from training.protocols import omniglot_sampler
 
@@ -100,6 +100,9 @@ def train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoc
             init_from=args.init_from,
             verbose=verbose,
         )
+    if not distributed.is_chief(distributed.cluster_strategy()):
+        say("trained as a worker of the cluster in TF_CONFIG; the chief writes the presets")
+        return state
     for preset, (ways, shots) in recipe["presets"].items():
         evaluation = None
         if args.eval_episodes and recipe.get("data") == "sinusoid":
