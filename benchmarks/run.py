@@ -3,8 +3,9 @@
 Sections: MAML meta-training throughput (ours, a hand-written TF graph, learn2learn and a
 PyTorch reference), Prototypical Network and Matching Network throughput, `adapt()` and
 inference latency (Keras against onnxruntime) and the peak memory of a second-order MAML
-meta-step. All on synthetic images; timings are medians of interleaved repeats and are only
-reported, never checked.
+meta-step; and for every algorithm of `training.recipes`, meta-training throughput and
+`adapt()` latency at the recipes' sizes (`--only algorithms`). All on synthetic images;
+timings are medians of interleaved repeats and are only reported, never checked.
 """
 
 import argparse
@@ -16,7 +17,7 @@ import time
 if __package__ in (None, ""):  # `python benchmarks/run.py`
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-SECTIONS = ("maml", "protonet", "matching", "latency", "memory")
+SECTIONS = ("maml", "protonet", "matching", "latency", "memory", "algorithms")
 
 
 def parse_arguments(argv=None):
@@ -36,6 +37,15 @@ def parse_arguments(argv=None):
     parser.add_argument("--no-torch", action="store_true", help="skip learn2learn and PyTorch")
     parser.add_argument(
         "--only", nargs="+", choices=SECTIONS, default=SECTIONS, help="sections to run"
+    )
+    parser.add_argument(
+        "--algorithms",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="algorithms section: short names (protonet, matchingnet, matchingnet_fce, "
+        "relationnet, siamese, maml, fomaml, reptile, lstm_meta_learner, mann, metanet) or "
+        "recipe names to run (default: all; with --quick, the first recipe of each)",
     )
     return parser.parse_args(argv)
 
@@ -173,6 +183,24 @@ def run_memory(arguments):
     return memory.table(results, setting)
 
 
+def run_algorithms(arguments):
+    from benchmarks import algorithms
+    from benchmarks.workers import Worker
+
+    repeats = 1 if arguments.quick else arguments.repeats
+    selection, first_only = arguments.algorithms, arguments.quick and not arguments.algorithms
+    rows = algorithms.settings(selection, first_only=first_only)
+    log(f"  [algorithms] building {len(rows)} learners and warming up (tracing) ...")
+    worker = Worker(
+        "benchmarks.algorithms:build", (selection, None, None, first_only), arguments.threads
+    )
+    try:
+        times, per_task = algorithms.measure(worker, arguments.quick, repeats, log)
+    finally:
+        worker.close()
+    return algorithms.tables_text(times, rows, worker.first_call, repeats, per_task)
+
+
 def main(argv=None):
     arguments = parse_arguments(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -183,6 +211,7 @@ def main(argv=None):
         "matching": run_matching,
         "latency": run_latency,
         "memory": run_memory,
+        "algorithms": run_algorithms,
     }
     for section in SECTIONS:
         if section in arguments.only:

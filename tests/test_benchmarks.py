@@ -165,3 +165,87 @@ def test_latency_benchmark_runs_and_prints_its_tables():
     for row in ("2 inner steps", "onnxruntime", "Keras predict", latency.LEARN2LEARN):
         assert row in text
     assert "median of 10 tasks" in text
+
+
+TINY_MODELS = {
+    "protonet": {"filters": 8, "blocks": 2, "image_size": SIZE},
+    "matchingnet": {"filters": 8, "blocks": 2, "image_size": SIZE},
+    "matchingnet_fce": {"filters": 8, "blocks": 2, "image_size": SIZE},
+    "relationnet": {"filters": 8},  # its relation module needs 28x28 inputs
+    "siamese": {"filters": 8, "blocks": 2, "image_size": SIZE},
+    "maml": {"filters": 8, "blocks": 2, "image_size": SIZE},
+    "fomaml": {"filters": 8, "blocks": 2, "image_size": SIZE},
+    "reptile": {"filters": 8, "blocks": 2, "image_size": SIZE, "eval_inner_steps": 2},
+    "lstm_meta_learner": {"filters": 8, "blocks": 2, "image_size": SIZE, "inner_steps": 2},
+    "mann": {
+        "controller_units": 16,
+        "memory_rows": 12,
+        "memory_width": 6,
+        "read_heads": 2,
+        "image_size": SIZE,
+    },
+    "metanet": {"filters": 8, "blocks": 2, "units": 8, "meta_units": 4, "image_size": SIZE},
+}
+
+
+def test_algorithm_settings_cover_every_omniglot_recipe():
+    """A row per algorithm, model and episodes: second stages fold into their first recipe,
+    first-order MAML joins, sinusoid recipes stay out; every preset is adapted to once."""
+    from benchmarks import algorithms
+    from training.recipes import RECIPES
+
+    rows = algorithms.settings()
+    names = [row.name for row in rows]
+    assert "protonet_omniglot_long" not in names and "maml_omniglot_5way_5shot_refine" not in names
+    assert not any("sinusoid" in name for name in names)
+    assert {row.algorithm for row in rows} == set(algorithms.KEYS.values()) | {
+        "fomaml",
+        "matchingnet_fce",
+    }
+    fomaml = [row for row in rows if row.algorithm == "fomaml"]
+    assert fomaml and all(row.recipe["model"]["first_order"] for row in fomaml)
+    assert all(not row.presets for row in fomaml)  # adapts as MAML, measured there
+    adapted = [(row.algorithm, setting) for row in rows for setting in row.presets]
+    assert len(adapted) == len(set(adapted))
+    for recipe in RECIPES.values():
+        if recipe.get("data", "omniglot") == "omniglot":
+            for setting in recipe["presets"].values():
+                assert (algorithms.algorithm_key(recipe), tuple(setting)) in adapted
+    quick = algorithms.settings(first_only=True)
+    assert [row.algorithm for row in quick] == sorted(
+        {row.algorithm for row in rows}, key=[row.algorithm for row in rows].index
+    )
+    assert [row.name for row in algorithms.settings(["maml_omniglot_5way_5shot", "mann"])] == [
+        "maml_omniglot_5way_5shot",
+        "mann_omniglot",
+        "mann_omniglot_5shot",
+    ]
+
+
+def test_algorithms_benchmark_runs_every_step_and_prints_a_row_per_algorithm():
+    """Every algorithm's meta-training step, adapt() and predict run once on tiny models (the
+    recipes' episodes, meta-batches cut to 2 tasks, the first preset setting); the tables name
+    them all (no timing)."""
+    from benchmarks import algorithms
+
+    keras.utils.set_random_seed(0)
+    arguments = {"overrides": TINY_MODELS, "max_tasks": 2, "first_only": True, "max_presets": 1}
+    steps, _ = algorithms.build(**arguments)
+    rows = algorithms.settings(**arguments)
+    assert len(rows) == len(TINY_MODELS)
+    outputs = {key: step() for key, step in steps.items()}
+    for key, output in outputs.items():
+        if key.startswith(algorithms.TRAIN):
+            assert all(np.isfinite(value) for value in np.ravel(output))
+        elif key.startswith(algorithms.PREDICT):
+            ways = int(key.split(algorithms.SEPARATOR)[-1].split("-way")[0])
+            assert output.shape == (algorithms.latency.QUERIES, ways)
+            np.testing.assert_allclose(output.sum(axis=1), 1.0, rtol=1e-5)
+    times = {key: [0.5, 0.25] for key in steps}
+    text = algorithms.tables_text(times, rows, {}, repeats=2, per_task=2)
+    throughput, adaptation = text.split("\n\n")
+    for row in rows:
+        assert f"{row.algorithm}  " in throughput
+    for algorithm in set(TINY_MODELS) - {"fomaml"}:
+        assert f"\n{algorithm} " in adaptation
+    assert "5-way 1-shot 1q x2" in throughput  # MAML's episodes, meta-batch cut to 2
