@@ -20,6 +20,7 @@ def train(
     verbose=1,
     callbacks=(),
     sampler=None,
+    model=None,
 ):
     """Meta-trains a recipe, resuming from `checkpoint_dir` if it holds a checkpoint.
 
@@ -39,6 +40,8 @@ def train(
             `checkpoint_dir`, at the end of each epoch.
         sampler: an `EpisodeSampler` to train on instead of the recipe's Omniglot episodes
             (then `data_dir` is not read); it should give the recipe's `train` episodes.
+        model: keyword arguments overriding the recipe's model for a fresh run, e.g.
+            `{"image_size": 32, "channels": 3, "invert": False}` for RGB images.
 
     Returns:
         `(learner, state)`: the trained learner and `{"epoch", "seconds", "steps"}`.
@@ -60,7 +63,7 @@ def train(
         initial_epoch, seconds = state["epoch"], state["seconds"]
         start = state.get("init_from")
     else:
-        learner = recipes.build_learner(recipe)
+        learner = recipes.build_learner(dict(recipe, model={**recipe["model"], **(model or {})}))
         learner.build_for_episode(settings["ways"], settings["shots"])
         init_from = init_from or recipe.get("init_from")
         start = None
@@ -151,8 +154,12 @@ def _model_only(learner, metadata):
     return copy
 
 
-def preset_metadata(recipe_name, preset_name, state, evaluation=None):
-    """The metadata of a preset trained by a recipe (evaluation added when measured)."""
+def preset_metadata(recipe_name, preset_name, state, evaluation=None, data=None):
+    """The metadata of a preset trained by a recipe (evaluation added when measured).
+
+    `data` describes other data than Omniglot (`dataset`, `protocol` and more, e.g. the
+    classes of its test split); the paper's accuracy, an Omniglot number, is then None.
+    """
     import numpy
     import tensorflow
 
@@ -181,6 +188,8 @@ def preset_metadata(recipe_name, preset_name, state, evaluation=None):
             "numpy": numpy.__version__,
         },
     }
+    if data:
+        metadata.update(data, paper_accuracy=None)
     if evaluation:
         metadata.update(evaluation)
         paper = metadata["paper_accuracy"]  # None: the paper has no number for the setting
