@@ -283,8 +283,8 @@ def test_a_folder_without_images_is_refused(capsys, tmp_path, tiny_recipes):
 
 
 def test_a_class_with_too_few_images_is_refused(capsys, tmp_path, tiny_recipes):
-    data = small_folder(tmp_path / "data", classes=10, images=12)
-    name = image_folder.seeded_splits([f"class{i}" for i in range(10)])["train"][0]
+    data = small_folder(tmp_path / "data", classes=30, images=12)
+    name = image_folder.seeded_splits([f"class{i}" for i in range(30)])["train"][0]
     for file in sorted((data / name).iterdir())[4:]:
         file.unlink()
     # rgb_protonet trains on 5 shots + 5 queries per class.
