@@ -323,3 +323,48 @@ def test_eval_refuses_images_of_other_channels_than_the_preset(capsys, tmp_path)
     data = small_folder(tmp_path / "data", classes=10)
     result = run(capsys, "eval", "protonet_omniglot_5way_1shot", "--data", data)
     assert_user_error(result, f"{data} holds images of 3 channels: this preset takes 1 (grayscale)")
+
+
+# -- a TFDS data set by name ----------------------------------------------------------------------
+tfds = pytest.importorskip("tensorflow_datasets")
+
+
+class TinyColourSquares(tfds.core.GeneratorBasedBuilder):
+    """A TFDS data set made offline: 3 classes (a colour each) of 4 squares, in 2 splits."""
+
+    VERSION = tfds.core.Version("1.0.0")
+    NAMES = ("red", "green", "blue")
+
+    def _info(self):
+        features = tfds.features.FeaturesDict(
+            {
+                "image": tfds.features.Image(shape=(None, None, 3)),
+                "label": tfds.features.ClassLabel(names=list(self.NAMES)),
+            }
+        )
+        return tfds.core.DatasetInfo(builder=self, features=features)
+
+    def _split_generators(self, dl_manager):
+        return {"train": self._generate(0, 3), "test": self._generate(3, 4)}
+
+    def _generate(self, start, stop):
+        for label, name in enumerate(self.NAMES):
+            for index in range(start, stop):
+                image = np.zeros((6 + index, 6 + index, 3), "uint8")
+                image[..., label] = 200
+                yield f"{name}{index}", {"image": image, "label": label}
+
+
+def test_a_tfds_data_set_in_the_data_dir_is_read_by_name(tmp_path):
+    TinyColourSquares(data_dir=str(tmp_path / "tfds")).download_and_prepare()
+    data = image_folder.load_image_data(
+        "tfds:tiny_colour_squares", image_size=4, tfds_data_dir=str(tmp_path / "tfds")
+    )
+    assert data.classes == ["blue", "green", "red"] and list(data.counts) == [4, 4, 4]
+    assert data.images.shape == (3, 4, 4, 4, 3)
+    red = data.images[data.index["red"]]
+    np.testing.assert_allclose(red[..., 0], 200) and np.testing.assert_allclose(red[..., 1:], 0)
+    with pytest.raises(ImageFolderError, match="tfds:tiny_colour_squares is not prepared"):
+        image_folder.load_image_data(
+            "tfds:tiny_colour_squares", tfds_data_dir=str(tmp_path / "elsewhere")
+        )
