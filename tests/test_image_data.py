@@ -17,6 +17,7 @@ from test_cli import assert_user_error, run
 
 import zoo
 from export.verify import TOLERANCE
+from metazoo.commands import train as train_command
 from metazoo.image_folders import ImageFolderError, read_support_folder
 from training import image_folder, recipes
 from training.episodes import EpisodeSampler
@@ -120,6 +121,8 @@ TINY_MAML = {
 def tiny_recipes(monkeypatch):
     monkeypatch.setitem(recipes.RECIPES, "rgb_protonet", TINY_PROTONET)
     monkeypatch.setitem(recipes.RECIPES, "rgb_maml", TINY_MAML)
+    # In this process TensorFlow has started: its threads can no longer be set.
+    monkeypatch.setattr(train_command, "configure_threads", lambda recipe: None)
 
 
 # -- the data set ---------------------------------------------------------------------------------
@@ -137,6 +140,19 @@ def test_a_folder_loads_as_rgb_classes_resized_and_cached(shapes, private_cache)
     np.testing.assert_array_equal(again.images, data.images)
     full = image_folder.load_image_data(str(shapes), cache=False)
     assert full.image_size == 32  # from the first image
+
+
+def test_images_of_any_sizes_are_area_resized_to_squares(tmp_path):
+    for name, sizes in (("a", [(8, 10), (16, 16)]), ("b", [(8, 8), (24, 12)])):
+        (tmp_path / name).mkdir()
+        for index, (width, height) in enumerate(sizes):
+            Image.new("RGB", (width, height), (10 * index, 100, 200)).save(
+                tmp_path / name / f"{index}.png"
+            )
+    data = image_folder.load_image_data(str(tmp_path), image_size=8, cache=False)
+    assert data.images.shape == (2, 2, 8, 8, 3)
+    np.testing.assert_allclose(data.images[1, 1], np.broadcast_to([10, 100, 200], (8, 8, 3)))
+    assert image_folder.load_image_data(str(tmp_path), cache=False).image_size == 10
 
 
 def test_the_sampler_draws_rgb_episodes_from_classes_of_unequal_sizes():

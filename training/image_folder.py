@@ -169,8 +169,12 @@ def _class_files(root):
 
 
 def _assemble(raw, image_size, channels, source, cache_key=None):
-    """`{class: [uint8 [H, W(, C)] images]}` resized and padded into an `ImageData`."""
-    from training.omniglot import resize_images
+    """`{class: [uint8 [H, W(, C)] images]}` area-resized and padded into an `ImageData`.
+
+    Images of one size are resized together by the models' own `area_resize` (a box filter,
+    each channel alike), so a model sees what it would see fed the original files.
+    """
+    from zoo.preprocessing import area_resize
 
     names = sorted(raw)
     counts = [len(raw[name]) for name in names]
@@ -181,11 +185,15 @@ def _assemble(raw, image_size, channels, source, cache_key=None):
             image = image.reshape(image.shape[:2] + (channels,))
             by_shape.setdefault(image.shape, []).append((row, column, image))
     for shape, entries in by_shape.items():
-        stack = np.stack([image for _, _, image in entries])  # [n, H, W, C]
-        planes = np.moveaxis(stack, -1, 1)[None]  # [1, n, C, H, W]: resize_images' layout
-        resized = resize_images(planes.reshape((1, -1) + shape[:2]), image_size)[0]
-        resized = np.moveaxis(resized.reshape((len(entries), channels) + resized.shape[1:]), 1, -1)
-        for (row, column, _), image in zip(entries, resized, strict=True):
+        stack = np.stack([image for _, _, image in entries]).astype("float32")  # [n, H, W, C]
+        if shape[:2] != (image_size, image_size):
+            stack = np.concatenate(
+                [
+                    np.asarray(area_resize(stack[start : start + 512], image_size))
+                    for start in range(0, len(stack), 512)
+                ]
+            )
+        for (row, column, _), image in zip(entries, stack, strict=True):
             images[row, column] = image
     return ImageData(images, counts, names, source, cache_key)
 
