@@ -197,78 +197,58 @@ def test_a_seeded_split_is_reproducible_and_split_files_are_read(shapes, tmp_pat
 
 
 # -- training, evaluation and export through `metazoo` ---------------------------------------------
-def test_protonet_and_maml_learn_rgb_shapes_and_export_to_onnx(
-    capsys, shapes, tmp_path, tiny_recipes
+LEARNERS = {
+    "rgb_protonet": ("rgb_protonet_5way_1shot", 60.0),
+    "rgb_maml": ("rgb_maml_5way_1shot", 40.0),
+}
+"""Recipe -> its preset and the least test accuracy (5-way: chance is 20%)."""
+
+
+@pytest.mark.parametrize("recipe", LEARNERS)
+def test_a_learner_trained_on_rgb_shapes_recognises_new_classes_and_exports_to_onnx(
+    capsys, shapes, tmp_path, tiny_recipes, recipe
 ):
+    """`metazoo train` on the shapes folder, `eval` on it, `export` of an RGB task to ONNX."""
+    preset, least = LEARNERS[recipe]
     out = tmp_path / "presets"
-    accuracies = {}
-    for recipe, preset in (
-        ("rgb_protonet", "rgb_protonet_5way_1shot"),
-        ("rgb_maml", "rgb_maml_5way_1shot"),
-    ):
-        status, stdout, err = run(
-            capsys,
-            "train",
-            recipe,
-            "--out",
-            out,
-            "--data",
-            shapes,
-            "--image-size",
-            16,
-            "--steps",
-            200,
-            "--eval-episodes",
-            100,
-            "--queries",
-            5,
-        )
-        assert status == 0, err
-        assert "40 classes of 16x16x3 images" in stdout
-        metadata = json.loads((out / preset / "metadata.json").read_text())
-        assert metadata["dataset"] == "shapes" and metadata["channels"] == 3
-        assert metadata["paper_accuracy"] is None and len(metadata["test_classes"]) == 8
-        splits = tmp_path / ".checkpoints" / recipe / "splits"
-        assert (splits / "test.txt").read_text().split() == metadata["test_classes"]
-        accuracies[recipe] = metadata["accuracy"]
-        learner = zoo.load_preset(str(out / preset))
-        assert learner.channels == 3 and not learner.invert and learner.image_size == 16
+    argv = ["train", recipe, "--out", out, "--data", shapes, "--image-size", 16]
+    status, stdout, err = run(capsys, *argv, "--eval-episodes", 100, "--queries", 5)
+    assert status == 0, err
+    assert "40 classes of 16x16x3 images" in stdout
+    metadata = json.loads((out / preset / "metadata.json").read_text())
+    assert metadata["dataset"] == "shapes" and metadata["channels"] == 3
+    assert metadata["paper_accuracy"] is None and len(metadata["test_classes"]) == 8
+    splits = tmp_path / ".checkpoints" / recipe / "splits"
+    assert (splits / "test.txt").read_text().split() == metadata["test_classes"]
+    # Held-out (shape, colour) combinations are recognised far above chance.
+    assert metadata["accuracy"] > least, metadata["accuracy"]
+    learner = zoo.load_preset(str(out / preset))
+    assert learner.channels == 3 and not learner.invert and learner.image_size == 16
 
-        # `metazoo eval` on the same folder finds the preset's test classes again.
-        status, stdout, err = run(capsys, "eval", out / preset, "--data", shapes, "--episodes", 20)
-        assert status == 0, err
-        assert "shapes test split (8 classes)" in stdout
-    # 5-way: chance is 20%; held-out (shape, colour) combinations are recognised far better.
-    assert accuracies["rgb_protonet"] > 60, accuracies
-    assert accuracies["rgb_maml"] > 40, accuracies
+    # `metazoo eval` on the same folder finds the preset's test classes again.
+    status, stdout, err = run(capsys, "eval", out / preset, "--data", shapes, "--episodes", 20)
+    assert status == 0, err
+    assert "shapes test split (8 classes)" in stdout
 
-    test = json.loads((out / "rgb_maml_5way_1shot" / "metadata.json").read_text())["test_classes"]
     support = tmp_path / "task"
-    for name in test[:5]:
+    for name in metadata["test_classes"][:5]:
         (support / name).mkdir(parents=True)
         Image.open(shapes / name / "00.png").save(support / name / "00.png")
-    for preset in ("rgb_protonet_5way_1shot", "rgb_maml_5way_1shot"):
-        onnx_path = tmp_path / f"{preset}.onnx"
-        status, stdout, err = run(
-            capsys, "export", out / preset, "--support", support, "--onnx", onnx_path
-        )
-        assert status == 0, err
-        learner = zoo.load_preset(str(out / preset))
-        names, images, labels, _ = read_support_folder(str(support), channels=3)
-        assert images.shape == (5, 32, 32, 3)
-        classifier = learner.adapt(images, labels)
-        queries = np.stack(
-            [
-                np.asarray(Image.open(shapes / name / f"{i:02d}.png"))
-                for name in names
-                for i in (1, 2)
-            ]
-        ).astype("float32")
-        session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-        exported = session.run(None, {"images": queries})[0]
-        expected = np.asarray(classifier(queries))
-        np.testing.assert_allclose(exported, expected, rtol=0, atol=TOLERANCE)
-        assert np.ptp(expected) > 0.2, "parity of near-uniform outputs would prove little"
+    onnx_path = tmp_path / f"{preset}.onnx"
+    status, stdout, err = run(
+        capsys, "export", out / preset, "--support", support, "--onnx", onnx_path
+    )
+    assert status == 0, err
+    names, images, labels, _ = read_support_folder(str(support), channels=3)
+    assert images.shape == (5, 32, 32, 3)
+    classifier = learner.adapt(images, labels)
+    queries = np.stack(
+        [np.asarray(Image.open(shapes / name / f"{i:02d}.png")) for name in names for i in (1, 2)]
+    ).astype("float32")
+    session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    expected = np.asarray(classifier(queries))
+    np.testing.assert_allclose(session.run(None, {"images": queries})[0], expected, atol=TOLERANCE)
+    assert np.ptp(expected) > 0.2, "parity of near-uniform outputs would prove little"
 
 
 # -- errors: each names the path and the problem, nothing is written -----------------------------
