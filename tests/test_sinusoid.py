@@ -316,3 +316,20 @@ def test_sinusoid_preset_is_complete_and_its_mse_matches_metadata(name):
     result = evaluate_regression(learner, shots=(10,), steps=(10,), tasks=200, seed=1)
     measured, recorded = result["mse"]["10"]["10"], table["10"]["10"]
     assert abs(measured["mse"] - recorded["mse"]) <= 2 * measured["ci95"] + recorded["ci95"]
+
+
+def test_metazoo_train_meta_trains_a_sinusoid_recipe_and_writes_its_preset(capsys, tmp_path):
+    from metazoo import cli
+    from metazoo.commands.list import format_sinusoid_mse
+
+    checkpoint, out = tmp_path / "checkpoint", tmp_path / "out"
+    argv = ["train", "fomaml_sinusoid", "--steps", "4", "--steps-per-epoch", "2"]
+    argv += ["--checkpoint", str(checkpoint), "--out", str(out), "--eval-episodes", "2"]
+    assert cli.main(argv) == 0
+    assert "sinusoid regression, MSE" in capsys.readouterr().out
+    metadata = zoo.preset_metadata(str(out / "fomaml_sinusoid"))
+    assert metadata["dataset"] == "sinusoid" and metadata["train_steps"] == 4
+    assert metadata["mse"]["tasks"] == 2 and set(metadata["mse"]["mse"]) == {"5", "10", "20"}
+    assert format_sinusoid_mse(metadata).startswith("MSE ")
+    learner = zoo.load_preset(str(out / "fomaml_sinusoid"))
+    assert learner.regression and learner.first_order

@@ -42,3 +42,12 @@ def test_refused_once_tensorflow_has_started():
         pytest.skip("this process already runs task-parallel threads")
     with pytest.raises(RuntimeError, match="before it runs anything"):
         use_task_parallel_threads(2)
+
+
+def test_metazoo_train_keeps_the_threads_when_tensorflow_has_started():
+    from metazoo.commands.train import configure_threads
+
+    tf.constant(0.0)
+    before = tf.config.threading.get_intra_op_parallelism_threads()
+    configure_threads("maml_omniglot_5way_1shot")  # a speed setting: no error once started
+    assert tf.config.threading.get_intra_op_parallelism_threads() == before

@@ -413,7 +413,8 @@ RECIPES["sinusoid_pretrained_baseline"] = dict(
     notes="Finn et al.'s pretrained baseline: one network trained on all tasks jointly "
     "(MAML with 0 inner steps in meta-training is plain regression of the query points "
     "under theta), then adapted by the same gradient steps (1e-3) at test; 70000 iterations, "
-    "as their `--pretrain_iterations=70000`.",
+    "as their `--pretrain_iterations=70000`. Their figure 3 adapts the baseline with a tuned "
+    "step (0.01 for K = 5, 0.02 for K = 10 and 20), under which it falls further than here.",
 )
 
 

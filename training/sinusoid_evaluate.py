@@ -14,6 +14,31 @@ STEPS = (1, 5, 10)
 """Inner steps after which the query MSE is measured (0, the pre-update MSE, is added)."""
 
 
+PROTOCOL = "sinusoid-finn-2017: A in [0.1, 5], phase in [0, pi], x in [-5, 5]"
+"""The task distribution of Finn et al. section 5.1 (`training.sinusoid`)."""
+
+
+def preset_fields():
+    """The metadata fields of a sinusoid regression preset, beside the recipe's.
+
+    A regression preset has no accuracy: `metazoo eval PRESET --write` records `mse` (and
+    `baseline_mse`, the pretrained baseline on the same tasks) as `evaluate_regression` gives
+    them.
+    """
+    return {
+        "dataset": "sinusoid",
+        "protocol": PROTOCOL,
+        "paper_accuracy": None,
+        "test_protocol": "query MSE on K query points per task (K support and K query points, "
+        "as Finn et al.'s code), mean over the tasks with 1.96 * std / sqrt(n); mse[K][steps], "
+        "steps 0 being the MSE before adaptation",
+        "paper_mse": None,
+        "paper_mse_note": "Finn et al. give the sinusoid results only as curves (figure 3: "
+        "after one step MAML is far below the pretrained baseline, which barely moves); no "
+        "numbers to compare with. Compare `mse` with `baseline_mse`, measured on the same tasks.",
+    }
+
+
 def mean_and_ci95(values):
     """Mean and 95% normal-approximation half-width 1.96 * std / sqrt(n)."""
     values = np.asarray(values, "float64")

@@ -38,8 +38,9 @@ def train(
         callbacks: more Keras callbacks. Every run also appends to `history.csv`, writes
             TensorBoard logs (`tensorboard/`) and redraws `learning_curve.png`, all in
             `checkpoint_dir`, at the end of each epoch.
-        sampler: an `EpisodeSampler` to train on instead of the recipe's Omniglot episodes
-            (then `data_dir` is not read); it should give the recipe's `train` episodes.
+        sampler: an `EpisodeSampler` to train on instead of the recipe's episodes
+            (`training_sampler`; then `data_dir` is not read); it should give the recipe's
+            `train` episodes.
         model: keyword arguments overriding the recipe's model for a fresh run, e.g.
             `{"image_size": 32, "channels": 3, "invert": False}` for RGB images.
 
@@ -85,9 +86,7 @@ def train(
         learner.compile(optimizer=recipes.build_optimizer(recipe))
         initial_epoch, seconds = 0, 0.0
     if sampler is None:
-        sampler = protocols.omniglot_sampler(
-            data_dir, "trainval", settings["ways"], settings["shots"], settings["queries"], seed
-        )
+        sampler = training_sampler(recipe, data_dir, seed)
     # Each step takes a meta-batch of `tasks_per_batch` episodes (one when unbatched): resume
     # at the first episode the interrupted run had not used.
     episodes_per_step = settings["tasks_per_batch"] or 1
@@ -114,6 +113,19 @@ def train(
     final = checkpoints.read_state(checkpoint_dir) or {"epoch": initial_epoch, "seconds": seconds}
     final["steps"] = final["epoch"] * steps_per_epoch
     return learner, final
+
+
+def training_sampler(recipe, data_dir=None, seed=0):
+    """The episodes a recipe meta-trains on: Omniglot's `trainval` classes in its `train`
+    shapes, or generated sinusoid tasks for a recipe whose `data` is `"sinusoid"`."""
+    settings = recipe["train"]
+    if recipe.get("data") == "sinusoid":
+        from training.sinusoid import SinusoidSampler
+
+        return SinusoidSampler(settings["shots"], settings["queries"], seed=seed)
+    return protocols.omniglot_sampler(
+        data_dir, "trainval", settings["ways"], settings["shots"], settings["queries"], seed
+    )
 
 
 def write_preset(learner, directory, metadata):
@@ -188,10 +200,16 @@ def preset_metadata(recipe_name, preset_name, state, evaluation=None, data=None)
             "numpy": numpy.__version__,
         },
     }
+    if recipe.get("data") == "sinusoid":
+        from training.sinusoid_evaluate import preset_fields
+
+        metadata.update(preset_fields())
     if data:
         metadata.update(data, paper_accuracy=None)
     if evaluation:
         metadata.update(evaluation)
+        if "accuracy" not in evaluation:  # a regression preset: MSE, no accuracy
+            return metadata
         paper = metadata["paper_accuracy"]  # None: the paper has no number for the setting
         metadata["meets_paper"] = None if paper is None else bool(evaluation["accuracy"] >= paper)
     return metadata

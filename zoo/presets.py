@@ -13,15 +13,16 @@ from zoo.relation_network.relation_network_presets import RELATION_NETWORK_PRESE
 from zoo.reptile.reptile_presets import REPTILE_SINUSOID_PRESETS
 from zoo.siamese_network.siamese_network_presets import SIAMESE_NETWORK_PRESETS
 
+SINUSOID_PRESETS = {**MAML_SINUSOID_PRESETS, **REPTILE_SINUSOID_PRESETS}
+"""Regression presets (metadata `dataset: sinusoid`, MSE instead of accuracy), trained by the
+recipes of the same names."""
 PRESETS = {
     **PROTOTYPICAL_NETWORK_PRESETS,
     **MAML_PRESETS,
     **RELATION_NETWORK_PRESETS,
     **SIAMESE_NETWORK_PRESETS,
+    **SINUSOID_PRESETS,
 }
-SINUSOID_PRESETS = {**MAML_SINUSOID_PRESETS, **REPTILE_SINUSOID_PRESETS}
-"""Regression presets (metadata `dataset: sinusoid`, MSE instead of accuracy): planned, trained
-by the recipes of the same names; each joins `PRESETS` once its weights ship."""
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 METADATA_FILE = "metadata.json"

@@ -34,15 +34,19 @@ def lineage(metadata):
 
 
 def episode_shape(recipe, preset):
-    """`60-way 5-shot` for the training episodes of a recipe (looked up by name or preset)."""
+    """`60-way 5-shot` for the training episodes of a recipe (looked up by name or preset);
+    `of 25 tasks K = 10` for a sinusoid recipe's meta-batches."""
     from metazoo.common import recipe_of
     from training.recipes import RECIPES
 
-    if isinstance(recipe, dict):
-        train = recipe.get("train", {})
-    else:
-        train = RECIPES.get(recipe or recipe_of(preset) or "", {}).get("train", {})
-    return f"{train['ways']}-way {train['shots']}-shot" if train else "?"
+    if not isinstance(recipe, dict):
+        recipe = RECIPES.get(recipe or recipe_of(preset) or "", {})
+    train = recipe.get("train", {})
+    if not train:
+        return "?"
+    if recipe.get("data") == "sinusoid":  # regression: meta-batches of tasks of K points
+        return f"of {train['tasks_per_batch']} tasks K = {train['shots']}"
+    return f"{train['ways']}-way {train['shots']}-shot"
 
 
 def training_summary(metadata):

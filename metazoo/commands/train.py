@@ -1,5 +1,8 @@
-"""`metazoo train`: meta-train a recipe on Omniglot or other images, resumably, then evaluate
-and write presets."""
+"""`metazoo train`: meta-train a recipe, resumably, then evaluate and write presets.
+
+Recipes train on Omniglot, on your own images (`--data FOLDER` or `tfds:NAME`), or on
+generated sinusoid tasks when their `data` is `"sinusoid"`.
+"""
 
 import os
 import sys
@@ -17,7 +20,9 @@ from metazoo.common import (
 def configure_threads(recipe_name):
     """Task-parallel threads for recipes that meta-train on meta-batches of tasks.
 
-    Runs before TensorFlow starts (see `zoo.threads.use_task_parallel_threads`).
+    Runs before TensorFlow starts (see `zoo.threads.use_task_parallel_threads`). When it has
+    already started (`metazoo` called from Python after other TensorFlow work), the threads
+    stay as they are: they change the speed, not the result.
     """
     from training import recipes
 
@@ -25,7 +30,10 @@ def configure_threads(recipe_name):
     if recipe and recipe["train"].get("tasks_per_batch"):
         from zoo.threads import use_task_parallel_threads
 
-        use_task_parallel_threads()
+        try:
+            use_task_parallel_threads()
+        except RuntimeError:
+            pass
 
 
 def command_train(args):
@@ -112,7 +120,14 @@ def train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoc
         )
     for preset, (ways, shots) in recipe["presets"].items():
         evaluation = None
-        if args.eval_episodes:
+        if args.eval_episodes and recipe.get("data") == "sinusoid":
+            from training.sinusoid_evaluate import evaluate_regression
+
+            say(f"evaluating {preset} on {args.eval_episodes} sinusoid tasks per K")
+            evaluation = {
+                "mse": evaluate_regression(learner, tasks=args.eval_episodes, seed=args.seed)
+            }
+        elif args.eval_episodes:
             say(f"evaluating {preset} on {args.eval_episodes} test episodes")
             if prepared:
                 from training.image_folder import image_sampler
@@ -132,6 +147,12 @@ def train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoc
         folder = train.write_preset(
             learner, os.path.join(os.path.abspath(args.out), preset), metadata
         )
+        if recipe.get("data") == "sinusoid":
+            from metazoo.commands.list import format_sinusoid_mse
+
+            measured = format_sinusoid_mse(metadata) or "not measured"
+            say(f"wrote {folder}: sinusoid regression, {measured}")
+            continue
         measured = format_accuracy(metadata) or "not measured"
         paper = metadata["paper_accuracy"]
         paper = f" (paper {paper}%)" if paper is not None else ""
