@@ -1,7 +1,7 @@
 """Export of adapted meta-learners to SavedModel and ONNX, atomic and verified.
 
 Both exporters take the `keras.Model` that `MetaLearner.adapt` returns (raw images
-`[n, H, W, 1]` to probabilities `[n, N]`), write the artifact beside the target and move it
+`[n, H, W, C]` to probabilities `[n, N]`), write the artifact beside the target and move it
 into place only after it has been checked against the Keras model.
 
 Example:

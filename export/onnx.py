@@ -85,7 +85,7 @@ def onnx_runner(path):
 def to_onnx(model, path, verify=True, sample=None, opset=None):
     """Exports a Keras classifier to an ONNX file, atomically.
 
-    The ONNX graph has one float32 input `images` `[batch, H, W, 1]` of raw pixel values, with
+    The ONNX graph has one float32 input `images` `[batch, H, W, C]` of raw pixel values, with
     dynamic batch, height and width (for the classifiers `MetaLearner.adapt` returns), and one
     output `probabilities` `[batch, N]`.
 
@@ -93,12 +93,12 @@ def to_onnx(model, path, verify=True, sample=None, opset=None):
     any failure nothing is left at `path` (an existing file there is kept).
 
     Args:
-        model: a `keras.Model` from images `[None, H, W, 1]` to probabilities, e.g.
+        model: a `keras.Model` from images `[None, H, W, C]` to probabilities, e.g.
             `learner.adapt(support_images, support_labels)`.
         path: the `.onnx` file to write. Its parent must exist; an existing file is replaced.
         verify: whether to check with onnxruntime that the file's probabilities match the
             Keras model's within `export.verify.TOLERANCE` (1e-4).
-        sample: verification inputs: an array `[n, H, W, 1]` or a list of them; by default
+        sample: verification inputs: an array `[n, H, W, C]` or a list of them; by default
             two deterministic random batches at 105x105 and 28x28. Unused if not `verify`.
         opset: the ONNX opset to target, or None for tf2onnx's default.
 
@@ -107,7 +107,7 @@ def to_onnx(model, path, verify=True, sample=None, opset=None):
 
     Raises:
         TypeError: when `model` is not a `keras.Model` or `opset` is not an int.
-        ValueError: when the model's input is not `[None, H, W, 1]`, or `sample` does not fit.
+        ValueError: when the model's input is not `[None, H, W, C]`, or `sample` does not fit.
         FileNotFoundError: when the parent folder of `path` does not exist.
         IsADirectoryError: when `path` is an existing folder.
         ExportError: when conversion fails or verification finds a difference above tolerance.

@@ -39,7 +39,7 @@ def to_saved_model(model, path, verify=True, sample=None):
     """Exports a Keras classifier to a TensorFlow SavedModel folder, atomically.
 
     The SavedModel has a `serving_default` signature (also the `serve` endpoint) taking a
-    float32 tensor `images` `[None, H, W, 1]` of raw pixel values (H and W dynamic for the
+    float32 tensor `images` `[None, H, W, C]` of raw pixel values (H and W dynamic for the
     classifiers `MetaLearner.adapt` returns) and returning `probabilities` `[None, N]`. It
     loads with `tf.saved_model.load` alone, without metazoo or Keras custom objects.
 
@@ -47,13 +47,13 @@ def to_saved_model(model, path, verify=True, sample=None):
     any failure nothing is left at `path` (an existing SavedModel there is kept).
 
     Args:
-        model: a `keras.Model` from images `[None, H, W, 1]` to probabilities, e.g.
+        model: a `keras.Model` from images `[None, H, W, C]` to probabilities, e.g.
             `learner.adapt(support_images, support_labels)`.
         path: the SavedModel folder to write. Its parent must exist; an existing SavedModel
             or empty folder there is replaced.
         verify: whether to check that the SavedModel's probabilities match the Keras model's
             within `export.verify.TOLERANCE` (1e-4).
-        sample: verification inputs: an array `[n, H, W, 1]` or a list of them; by default
+        sample: verification inputs: an array `[n, H, W, C]` or a list of them; by default
             two deterministic random batches at 105x105 and 28x28. Unused if not `verify`.
 
     Returns:
@@ -61,7 +61,7 @@ def to_saved_model(model, path, verify=True, sample=None):
 
     Raises:
         TypeError: when `model` is not a `keras.Model`.
-        ValueError: when the model's input is not `[None, H, W, 1]`, or `sample` does not fit.
+        ValueError: when the model's input is not `[None, H, W, C]`, or `sample` does not fit.
         FileNotFoundError: when the parent folder of `path` does not exist.
         FileExistsError: when `path` is a file or a non-empty folder that is not a SavedModel.
         ExportError: when writing fails or verification finds a difference above tolerance.

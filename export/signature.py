@@ -8,10 +8,11 @@ OUTPUT_NAME = "probabilities"
 
 
 def image_signature(model):
-    """The input spec of the exported model: float32 `[None, H, W, 1]` named `"images"`.
+    """The input spec of the exported model: float32 `[None, H, W, C]` named `"images"`.
 
-    `H` and `W` are taken from the model's input, so they stay dynamic (`None`) for the
-    classifiers returned by `MetaLearner.adapt`, whose input spec is `(None, None, 1)`. A
+    `H`, `W` and `C` are taken from the model's input, so `H` and `W` stay dynamic (`None`) for
+    the classifiers returned by `MetaLearner.adapt`, whose input spec is `(None, None, C)` (C
+    the learner's `channels`; an unknown C is taken as 1). A
     regression model (a `GradientLearner` with `network="sinusoid"` adapts to one) takes
     points `[None, F]` instead: its spec is `[None, F]`, under the same name.
 
@@ -19,13 +20,13 @@ def image_signature(model):
         model: the model to export.
 
     Returns:
-        A `tf.TensorSpec` of shape `[None, H, W, 1]` (or `[None, F]`), dtype float32, named
+        A `tf.TensorSpec` of shape `[None, H, W, C]` (or `[None, F]`), dtype float32, named
         `"images"`.
 
     Raises:
         TypeError: when `model` is not a `keras.Model`.
         ValueError: when the model has no defined input, more than one input or output, or an
-            input that is not compatible with a batch of one-channel images `[None, H, W, 1]`.
+            input that is not a batch of images `[None, H, W, C]`.
     """
     if not isinstance(model, keras.Model):
         raise TypeError(
@@ -50,9 +51,10 @@ def image_signature(model):
     shape = tuple(inputs[0].shape)
     if len(shape) == 2 and shape[0] is None and shape[1] is not None:  # points, not images
         return tf.TensorSpec((None, shape[1]), tf.float32, name=INPUT_NAME)
-    if len(shape) != 4 or shape[0] is not None or shape[3] not in (None, 1):
+    if len(shape) != 4 or shape[0] is not None:
         raise ValueError(
             f"model {model.name!r} takes inputs of shape {shape}: expected a batch of "
-            "one-channel images [None, H, W, 1] (H and W may be None), or of points [None, F]"
+            "images [None, H, W, C] (H and W may be None), or of points [None, F]"
         )
-    return tf.TensorSpec((None, shape[1], shape[2], 1), tf.float32, name=INPUT_NAME)
+    channels = 1 if shape[3] is None else shape[3]
+    return tf.TensorSpec((None, shape[1], shape[2], channels), tf.float32, name=INPUT_NAME)

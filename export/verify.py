@@ -12,7 +12,7 @@ DEFAULT_SHAPES = ((4, 105, 105), (3, 28, 28))
 105x105 and the network's 28x28), so dynamic batch, height and width are all exercised."""
 
 
-def raw_images(count, height, width, rng):
+def raw_images(count, height, width, rng, channels=1):
     """Omniglot-like raw images: a few dark strokes (bars) on a white background.
 
     Args:
@@ -20,16 +20,18 @@ def raw_images(count, height, width, rng):
         height: image height.
         width: image width.
         rng: a `numpy.random.Generator`.
+        channels: channels C of the images; with more than one, each bar has its own colour.
 
     Returns:
-        A float32 array `[count, height, width, 1]` of integer values in 0..255.
+        A float32 array `[count, height, width, channels]` of integer values in 0..255.
     """
-    images = np.full((count, height, width, 1), 255.0, dtype="float32")
+    images = np.full((count, height, width, channels), 255.0, dtype="float32")
     for image in images:
         for _ in range(3):
             top, left = rng.integers(0, height), rng.integers(0, width)
             tall, wide = rng.integers(1, height // 2 + 2), rng.integers(1, width // 2 + 2)
-            image[top : top + tall, left : left + wide] = rng.integers(0, 64)
+            colour = rng.integers(0, 64) if channels == 1 else rng.integers(0, 256, channels)
+            image[top : top + tall, left : left + wide] = colour
     return images
 
 
@@ -37,12 +39,12 @@ def default_samples(signature, seed=0):
     """Deterministic batches of raw-looking images, at two batch sizes and two image sizes.
 
     Args:
-        signature: the export's input spec `[None, H, W, 1]`; a fixed `H` or `W` is used for
+        signature: the export's input spec `[None, H, W, C]`; a fixed `H` or `W` is used for
             every batch in place of the default sizes.
         seed: seed of the random generator.
 
     Returns:
-        A list of float32 arrays `[n, H, W, 1]` (see `DEFAULT_SHAPES` and `raw_images`).
+        A list of float32 arrays `[n, H, W, C]` (see `DEFAULT_SHAPES` and `raw_images`).
     """
     rng = np.random.default_rng(seed)
     if signature.shape.rank == 2:  # points [None, F] of a regression model: uniform in -5..5
@@ -50,15 +52,15 @@ def default_samples(signature, seed=0):
         return [
             rng.uniform(-5.0, 5.0, (n, features)).astype("float32") for n, _, _ in DEFAULT_SHAPES
         ]
-    _, height, width, _ = signature.shape.as_list()
-    return [raw_images(n, height or h, width or w, rng) for n, h, w in DEFAULT_SHAPES]
+    _, height, width, channels = signature.shape.as_list()
+    return [raw_images(n, height or h, width or w, rng, channels) for n, h, w in DEFAULT_SHAPES]
 
 
 def check_samples(sample, signature):
     """Normalizes user samples to a list of float32 batches accepted by `signature`.
 
     Args:
-        sample: `None` (use `default_samples`), one array `[n, H, W, 1]`, or a list or tuple
+        sample: `None` (use `default_samples`), one array `[n, H, W, C]`, or a list or tuple
             of such arrays (for instance at different image sizes).
         signature: the export's input spec.
 
@@ -72,7 +74,7 @@ def check_samples(sample, signature):
         return default_samples(signature)
     batches = list(sample) if isinstance(sample, list | tuple) else [sample]
     if not batches:
-        raise ValueError("sample is empty: give at least one batch of images [n, H, W, 1]")
+        raise ValueError("sample is empty: give at least one batch of images [n, H, W, C]")
     checked = []
     for index, batch in enumerate(batches):
         try:

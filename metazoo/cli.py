@@ -86,10 +86,13 @@ def build_parser():
     sub = add(
         "train",
         command_train,
-        "Meta-train a recipe on Omniglot (resumable), evaluate and write its presets.",
+        "Meta-train a recipe on Omniglot or your own images (resumable), evaluate and write its "
+        "presets.",
         examples(
             "metazoo train protonet_omniglot --out runs/presets --data ../shared/data/omniglot",
             "metazoo train maml_omniglot_5way_1shot --out runs/presets --steps 2000",
+            "metazoo train protonet_omniglot --out runs/shapes --data shapes/   # <class>/*.png",
+            "metazoo train maml_omniglot_5way_1shot --out runs/flowers --data tfds:NAME",
             "(run the same command again to resume after an interruption)",
         ),
     )
@@ -101,6 +104,31 @@ def build_parser():
         help="folder that receives one preset folder per preset",
     )
     add_data_argument(sub)
+    sub.add_argument(
+        "--image-size",
+        type=int,
+        metavar="S",
+        help="image data: side the images are resized to (default: the first image's height)",
+    )
+    sub.add_argument(
+        "--channels",
+        type=int,
+        metavar="C",
+        help="image data: 1 (grayscale) or 3 (RGB) to convert every image to (default: the "
+        "images' own, which must agree)",
+    )
+    sub.add_argument(
+        "--invert",
+        action="store_true",
+        help="image data: invert intensities, for dark strokes on white like Omniglot",
+    )
+    sub.add_argument(
+        "--splits",
+        metavar="FOLDER",
+        help="image data: folder of split files train.txt, val.txt, test.txt listing class "
+        "folders (default: DATA/splits, else a seeded 0.6/0.2/0.2 split written to the "
+        "checkpoint folder)",
+    )
     sub.add_argument(
         "--steps", type=int, metavar="N", help="total meta-updates (default: the recipe's)"
     )
@@ -131,11 +159,13 @@ def build_parser():
     sub = add(
         "eval",
         command_eval,
-        "Evaluate a preset on the Omniglot test split: mean accuracy and 95%% CI.",
+        "Evaluate a preset on the test split of Omniglot or your own images: mean accuracy and "
+        "95%% CI.",
         examples(
             "metazoo eval protonet_omniglot_5way_1shot --episodes 1000",
             "metazoo eval protonet_omniglot_5way_1shot --ways 20 --shots 5",
             "metazoo eval runs/presets/maml_omniglot_5way_1shot --write",
+            "metazoo eval runs/shapes/protonet_omniglot_5way_5shot --data shapes/",
         ),
     )
     sub.add_argument("preset", help="preset name or preset folder")
@@ -237,7 +267,9 @@ def add_data_argument(parser):
         "--data",
         metavar="PATH",
         help="Omniglot folder with images_background.zip, images_evaluation.zip and "
-        "splits/vinyals/ (default: $METAZOO_OMNIGLOT, else ../shared/data/omniglot)",
+        "splits/vinyals/; or an image-folder root (one subfolder of PNG/JPEG images per class); "
+        "or tfds:NAME, a data set in the TFDS data dir (default: $METAZOO_OMNIGLOT, else "
+        "../shared/data/omniglot)",
     )
 
 

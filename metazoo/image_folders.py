@@ -1,4 +1,5 @@
-"""Reading few-shot tasks from folders of image files, as `metazoo adapt` and `export` do."""
+"""Reading images from folders of image files: few-shot tasks, as `metazoo adapt` and `export`
+do, and the class folders of image-folder data sets (`training.image_folder`)."""
 
 import os
 
@@ -16,30 +17,56 @@ def is_image(path):
     return os.path.isfile(path) and path.lower().endswith(IMAGE_EXTENSIONS)
 
 
-def read_image(path):
-    """Reads an image file as grayscale uint8 `[H, W]`, transparent parts turned white.
+GRAY_MODES = ("1", "L", "LA", "I", "I;16", "F")
+"""PIL modes of one-channel (grayscale) images, alpha aside; any other mode is colour."""
+
+
+def read_image(path, channels=1):
+    """Reads an image file as uint8 `[H, W]` (grayscale) or `[H, W, 3]` (RGB), transparent
+    parts turned white.
+
+    Args:
+        path: the file.
+        channels: 1 (grayscale, the default) or 3 (RGB); the file is converted to it.
 
     Raises:
         ImageFolderError: when the file cannot be decoded.
     """
     from PIL import Image, UnidentifiedImageError
 
+    if channels not in (1, 3):
+        raise ImageFolderError(f"images are read with 1 or 3 channels, not {channels}")
     try:
         with Image.open(path) as image:
             if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
                 image = image.convert("RGBA")
                 white = Image.new("RGBA", image.size, (255, 255, 255, 255))
                 image = Image.alpha_composite(white, image)
-            return np.asarray(image.convert("L"), dtype="uint8")
-    except (OSError, UnidentifiedImageError) as error:
+            return np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype="uint8")
+    except (OSError, UnidentifiedImageError, ValueError) as error:
+        raise ImageFolderError(f"cannot read image {path}: {error}") from error
+
+
+def image_channels(path):
+    """The channels of an image file as stored, alpha aside: 1 (grayscale) or 3 (colour).
+
+    Only the header is read. Raises `ImageFolderError` when the file is not an image.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return 1 if image.mode in GRAY_MODES else 3
+    except (OSError, UnidentifiedImageError, ValueError) as error:
         raise ImageFolderError(f"cannot read image {path}: {error}") from error
 
 
 def stack_images(images, size=None):
-    """Stacks `[H, W]` images into uint8 `[n, H, W, 1]`, resizing any that differ.
+    """Stacks `[H, W]` (or `[H, W, C]`) images into uint8 `[n, H, W, C]`, resizing any that
+    differ.
 
     Args:
-        images: the images.
+        images: the images, all of one channel count.
         size: `(H, W)` to bring every image to (default: the first image's).
 
     Returns:
@@ -47,14 +74,25 @@ def stack_images(images, size=None):
     """
     from PIL import Image
 
-    height, width = size or images[0].shape
+    height, width = size or images[0].shape[:2]
     out, resized = [], 0
     for image in images:
-        if image.shape != (height, width):
+        if image.shape[:2] != (height, width):
             image = np.asarray(Image.fromarray(image).resize((width, height), Image.BOX))
             resized += 1
         out.append(image)
-    return np.stack(out)[..., None], resized
+    array = np.stack(out)
+    return (array[..., None] if array.ndim == 3 else array), resized
+
+
+def image_files(folder):
+    """The image files directly in `folder` (by extension), sorted."""
+    return _image_files(folder)
+
+
+def subfolders(folder):
+    """The names of a folder's subfolders, sorted; hidden ones (`.name`) are left out."""
+    return _subfolders(folder)
 
 
 def _image_files(folder):
@@ -74,16 +112,17 @@ def _subfolders(folder):
     )
 
 
-def read_support_folder(folder):
+def read_support_folder(folder, channels=1):
     """Reads a support set: one subfolder per class, holding that class's images.
 
     Labels follow the sorted subfolder names: the first name is class 0.
 
     Args:
         folder: the support folder.
+        channels: the channels to read the images with (the model's: 1 or 3).
 
     Returns:
-        `(class_names, images, labels, resized)`: the names, uint8 images `[n, H, W, 1]`,
+        `(class_names, images, labels, resized)`: the names, uint8 images `[n, H, W, C]`,
         int32 labels `[n]`, and how many images were resized to the first image's size.
 
     Raises:
@@ -106,13 +145,13 @@ def read_support_folder(folder):
                 f"class folder {os.path.join(folder, name)} holds no images "
                 f"({', '.join(IMAGE_EXTENSIONS)})"
             )
-        images.extend(read_image(path) for path in files)
+        images.extend(read_image(path, channels) for path in files)
         labels.extend([label] * len(files))
     array, resized = stack_images(images)
     return names, array, np.asarray(labels, "int32"), resized
 
 
-def read_queries(paths, class_names, size):
+def read_queries(paths, class_names, size, channels=1):
     """Reads query images from files and folders.
 
     A folder contributes its images and those of its subfolders; an image inside a subfolder
@@ -122,9 +161,10 @@ def read_queries(paths, class_names, size):
         paths: image files and folders.
         class_names: the support classes, to recognise labelled subfolders.
         size: `(H, W)` the queries are brought to (the support images' size).
+        channels: the channels to read the images with (the model's: 1 or 3).
 
     Returns:
-        `(files, images, labels, resized)`: the file paths, uint8 images `[n, H, W, 1]`, true
+        `(files, images, labels, resized)`: the file paths, uint8 images `[n, H, W, C]`, true
         labels (`-1` where unknown), and how many images were resized.
 
     Raises:
@@ -150,5 +190,5 @@ def read_queries(paths, class_names, size):
             raise ImageFolderError(f"query {path} does not exist")
     if not files:
         raise ImageFolderError(f"no query images found in {', '.join(paths)}")
-    images, resized = stack_images([read_image(file) for file in files], size)
+    images, resized = stack_images([read_image(file, channels) for file in files], size)
     return files, images, np.asarray(labels, "int32"), resized

@@ -52,18 +52,22 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-def random_episode(ways=3, shots=2, queries=2, size=IMAGE_SIZE, seed=0, dtype="float32"):
+def random_episode(
+    ways=3, shots=2, queries=2, size=IMAGE_SIZE, seed=0, dtype="float32", channels=1
+):
     """A raw-image episode of random pixels (0..255) and its query labels.
 
     Returns:
         `(episode, query_labels)`: `episode` holds `support_images` `[ways*shots, size, size,
-        1]`, `support_labels` (class-major, 0..ways-1) and `query_images`.
+        channels]`, `support_labels` (class-major, 0..ways-1) and `query_images`.
     """
     rng = np.random.default_rng(seed)
+    support_shape = (ways * shots, size, size, channels)
+    query_shape = (ways * queries, size, size, channels)
     episode = {
-        "support_images": rng.uniform(0, 255, (ways * shots, size, size, 1)).astype(dtype),
+        "support_images": rng.uniform(0, 255, support_shape).astype(dtype),
         "support_labels": np.repeat(np.arange(ways), shots).astype("int32"),
-        "query_images": rng.uniform(0, 255, (ways * queries, size, size, 1)).astype(dtype),
+        "query_images": rng.uniform(0, 255, query_shape).astype(dtype),
     }
     return episode, np.repeat(np.arange(ways), queries).astype("int32")
 

@@ -104,7 +104,9 @@ def test_an_empty_support_set(task):
 def test_three_channel_images(task, part):
     episode = dict(task)
     episode[part] = np.repeat(task[part], 3, axis=-1)
-    refused(episode, f"{part} has 3 channels: expected 1")
+    refused(
+        episode, rf"{part} has 3 channels: this model takes 1 \(grayscale\), shape \[n, H, W, 1\]"
+    )
 
 
 def test_images_without_channel_axis(task):

@@ -320,8 +320,58 @@ def test_adapt_refuses_bad_support_sets(learner, task, case):
 def test_call_refuses_3_channel_images(learner, task, part):
     episode = dict(task[0])
     episode[part] = np.repeat(episode[part], 3, axis=-1)
-    with pytest.raises(zoo.EpisodeError, match="channel"):
+    with pytest.raises(zoo.EpisodeError, match=rf"{part} has 3 channels: this model takes 1"):
         learner(episode)
+
+
+# -- 6b. colour images: channels=3 ----------------------------------------------------------------
+def test_channels_3_calls_adapts_fits_saves_and_exports_rgb_images(name, tmp_path):
+    """The whole contract at C = 3, cheaply: call (one episode and a meta-batch), adapt with
+    the learner's probabilities, one `fit` step, the config and `.keras` round trips, ONNX
+    parity, and grayscale images refused with the model's C named."""
+    keras.utils.set_random_seed(0)
+    learner = contract_entry(name).build(channels=3, invert=False)
+    assert learner.channels == 3 and not learner.invert
+    ways = ways_of(learner)
+    tasks = [
+        random_episode(ways=ways, shots=2, queries=2, seed=seed, channels=3) for seed in range(2)
+    ]
+    episode, labels = tasks[0]
+    batch = {key: np.stack([task[0][key] for task in tasks]) for key in episode}
+    assert np.asarray(learner(batch)).shape == (2, 2 * ways, ways)
+    classifier, _ = assert_adapted_matches_learner(learner, episode, ways)
+    assert tuple(classifier.inputs[0].shape) == (None, None, None, 3)
+
+    with pytest.raises(zoo.EpisodeError, match=r"this model takes 3 \(RGB\), shape \[n, H, W, 3\]"):
+        learner.adapt(episode["support_images"][..., :1], episode["support_labels"])
+    gray = dict(episode, query_images=episode["query_images"][..., :1])
+    with pytest.raises(zoo.EpisodeError, match="query_images has 1 channels: this model takes 3"):
+        learner(gray)
+
+    copy = type(learner).from_config(learner.get_config()).build_for_episode(ways, 2)
+    copy.set_weights(learner.get_weights())
+    np.testing.assert_allclose(copy(episode), learner(episode), rtol=1e-5, atol=1e-6)
+
+    learner.compile(optimizer=keras.optimizers.Adam(1e-2))
+    before = weights_of(learner)
+    learner.fit(tf.data.Dataset.from_tensors((episode, labels)), epochs=1, verbose=0)
+    assert any_weight_changed(before, weights_of(learner))
+    learner.save(tmp_path / "learner.keras")
+    loaded = keras.saving.load_model(tmp_path / "learner.keras")
+    assert loaded.channels == 3
+    np.testing.assert_allclose(loaded(episode), learner(episode), rtol=1e-5, atol=1e-5)
+
+    classifier = learner.adapt(episode["support_images"], episode["support_labels"])
+    result = to_onnx(classifier, tmp_path / "model.onnx")
+    assert 0.0 <= result.max_abs_diff <= TOLERANCE
+    session = onnxruntime.InferenceSession(result.path, providers=["CPUExecutionProvider"])
+    assert session.get_inputs()[0].shape[-1] == 3
+    np.testing.assert_allclose(
+        session.run(None, {"images": episode["query_images"]})[0],
+        np.asarray(classifier(episode["query_images"])),
+        rtol=0,
+        atol=TOLERANCE,
+    )
 
 
 # -- 7. tf.distribute ----------------------------------------------------------------------------

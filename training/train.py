@@ -21,6 +21,7 @@ def train(
     callbacks=(),
     sampler=None,
     strategy=None,
+    model=None,
 ):
     """Meta-trains a recipe, resuming from `checkpoint_dir` if it holds a checkpoint.
 
@@ -47,6 +48,8 @@ def train(
             in whole episodes (`distributed.distributed_episodes`); a recipe without a task
             axis then trains on meta-batches of one episode per replica. Only the chief writes
             to `checkpoint_dir`; every worker resumes from it.
+        model: keyword arguments overriding the recipe's model for a fresh run, e.g.
+            `{"image_size": 32, "channels": 3, "invert": False}` for RGB images.
 
     Returns:
         `(learner, state)`: the trained learner and `{"epoch", "seconds", "steps"}`.
@@ -75,7 +78,7 @@ def train(
     )
     with strategy.scope():
         learner, start, initial_epoch, seconds = _learner_to_train(
-            recipe, settings, checkpoint_dir, state, init_from
+            recipe, settings, checkpoint_dir, state, init_from, model
         )
     if sampler is None:
         sampler = training_sampler(recipe, data_dir, seed)
@@ -118,13 +121,14 @@ def train(
     return learner, final
 
 
-def _learner_to_train(recipe, settings, checkpoint_dir, state, init_from):
+def _learner_to_train(recipe, settings, checkpoint_dir, state, init_from, model=None):
     """`(learner, init_from record, initial epoch, seconds)`: the compiled learner resumed
-    from the checkpoint, or a fresh one (from `init_from` weights if given)."""
+    from the checkpoint, or a fresh one (the recipe's model updated by `model`, from
+    `init_from` weights if given)."""
     if state:
         learner = checkpoints.load_checkpoint(checkpoint_dir)
         return learner, state.get("init_from"), state["epoch"], state["seconds"]
-    learner = recipes.build_learner(recipe)
+    learner = recipes.build_learner(dict(recipe, model={**recipe["model"], **(model or {})}))
     learner.build_for_episode(settings["ways"], settings["shots"])
     init_from = init_from or recipe.get("init_from")
     start = None
@@ -198,8 +202,12 @@ def _model_only(learner, metadata):
     return copy
 
 
-def preset_metadata(recipe_name, preset_name, state, evaluation=None):
-    """The metadata of a preset trained by a recipe (evaluation added when measured)."""
+def preset_metadata(recipe_name, preset_name, state, evaluation=None, data=None):
+    """The metadata of a preset trained by a recipe (evaluation added when measured).
+
+    `data` describes other data than Omniglot (`dataset`, `protocol` and more, e.g. the
+    classes of its test split); the paper's accuracy, an Omniglot number, is then None.
+    """
     import numpy
     import tensorflow
 
@@ -232,6 +240,8 @@ def preset_metadata(recipe_name, preset_name, state, evaluation=None):
         from training.sinusoid_evaluate import preset_fields
 
         metadata.update(preset_fields())
+    if data:
+        metadata.update(data, paper_accuracy=None)
     if evaluation:
         metadata.update(evaluation)
         if "accuracy" not in evaluation:  # a regression preset: MSE, no accuracy

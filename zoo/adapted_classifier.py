@@ -16,7 +16,8 @@ PLAIN = "plain"  # `AdaptedClassifier._forward` of a model that runs as a plain 
 
 def build_classifier(preprocessing_config, head_layers, name):
     """Raw images -> preprocessing -> `head_layers` -> softmax, as an `AdaptedClassifier`."""
-    images = keras.Input((None, None, 1), name="images")
+    channels = preprocessing_config.get("channels", 1)
+    images = keras.Input((None, None, channels), name="images")
     features = ImagePreprocessing.from_config(preprocessing_config)(images)
     for layer in head_layers:
         features = layer(features)
@@ -75,6 +76,7 @@ class SharedForward:
         self.trainable, self.non_trainable = state_positions(template)
         self.specs = [(tuple(w.shape), w.dtype) for w in template.weights]
         self.input_dtype = template.inputs[0].dtype
+        self.input_shape = (None, None, None, template.inputs[0].shape[-1])
         self._functions = {}
 
     def fits(self, model):
@@ -100,7 +102,7 @@ class SharedForward:
 
             function = tf.function(forward, reduce_retracing=True)
             function.get_concrete_function(
-                *self._variables(weights), tf.TensorSpec((None, None, None, 1), self.input_dtype)
+                *self._variables(weights), tf.TensorSpec(self.input_shape, self.input_dtype)
             )
             self._functions[training] = function
         return self._functions[training]
@@ -126,7 +128,7 @@ class SharedForward:
 
 @keras.saving.register_keras_serializable(package="metazoo")
 class AdaptedClassifier(keras.Model):
-    """A functional `keras.Model` from raw images `[n, H, W, 1]` to class probabilities.
+    """A functional `keras.Model` from raw images `[n, H, W, C]` to class probabilities.
 
     It is an ordinary functional model (its layers hold the task, `fit` fine-tunes it, it
     saves to `.keras` and exports), with two shortcuts: calls run a `SharedForward` of its

@@ -199,14 +199,14 @@ class GradientLearner(MetaLearner):
         """Adapts to one task by `steps` gradient steps on its support set.
 
         Args:
-            support_images: raw images `[N*K, H, W, 1]` (classification), or the support
+            support_images: raw images `[N*K, H, W, C]` (classification), or the support
                 inputs `[K, 1]` of a regression learner (`network="sinusoid"`).
             support_labels: ints `[N*K]` in 0..N-1 (classification), or the support targets
                 `[K, 1]` of a regression learner.
             steps: inner steps, by default `eval_inner_steps` (the preset's).
 
         Returns:
-            A `keras.Model`: from raw images `[n, H, W, 1]` to probabilities `[n, N]`, or for
+            A `keras.Model`: from raw images `[n, H, W, C]` to probabilities `[n, N]`, or for
             regression from inputs `[n, 1]` to predictions `[n, 1]`.
         """
         steps = self.eval_inner_steps if steps is None else int(steps)
@@ -214,7 +214,7 @@ class GradientLearner(MetaLearner):
             raise ValueError(f"steps must be >= 0, got {steps}")
         if not self.regression:
             images, labels = validation.check_support_set(
-                support_images, support_labels, self.fixed_ways
+                support_images, support_labels, self.fixed_ways, self.channels
             )
             preprocess = self.compiled_function("preprocessing", self.preprocessing)
             head = self.task_head(preprocess(images), ops.convert_to_tensor(labels), steps)

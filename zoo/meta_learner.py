@@ -17,8 +17,8 @@ EPISODE_KEYS = ("support_images", "support_labels", "query_images")
 class MetaLearner(keras.Model):
     """Base of all meta-learners: a `keras.Model` from an episode to query logits.
 
-    `call(episode)` takes a dict with `support_images` `[N*K, H, W, 1]`, `support_labels` `[N*K]`
-    (ints 0..N-1) and `query_images` `[Q, H, W, 1]`, optionally with a leading task axis, and
+    `call(episode)` takes a dict with `support_images` `[N*K, H, W, C]`, `support_labels` `[N*K]`
+    (ints 0..N-1) and `query_images` `[Q, H, W, C]`, optionally with a leading task axis, and
     returns query logits `[Q, N]` (or `[T, Q, N]`). Keras' `train_step` differentiates through
     it, so `compile` and `fit` meta-train: an element of the data set is `(episode,
     query_labels)`. `adapt(support_images, support_labels)` returns a plain `keras.Model` from
@@ -35,14 +35,22 @@ class MetaLearner(keras.Model):
 
     Args:
         image_size: side of the square images the network sees.
-        invert: whether preprocessing inverts intensities (Omniglot: black strokes on white).
+        invert: whether preprocessing inverts intensities (Omniglot: black strokes on white;
+            natural images are not inverted).
+        channels: C, the channels of the images the model takes (1: grayscale, the shipped
+            Omniglot presets; 3: RGB). Every image of an episode or support set must have C.
     """
 
-    def __init__(self, image_size=28, invert=True, **kwargs):
+    def __init__(self, image_size=28, invert=True, channels=1, **kwargs):
         super().__init__(**kwargs)
         self.image_size = int(image_size)
         self.invert = bool(invert)
-        self.preprocessing = ImagePreprocessing(image_size, invert, name="preprocessing")
+        self.channels = int(channels)
+        if self.channels < 1:
+            raise ValueError(f"channels must be at least 1, got {channels}")
+        self.preprocessing = ImagePreprocessing(
+            image_size, invert, self.channels, name="preprocessing"
+        )
         self.adaptation_cache = AdaptationCache()
 
     # -- the episode contract ------------------------------------------------------------------
@@ -74,11 +82,7 @@ class MetaLearner(keras.Model):
         )
 
     def _task_call(self, support_images, support_labels, query_images, training):
-        if support_images.shape[-1] not in (None, 1) or query_images.shape[-1] not in (None, 1):
-            raise validation.EpisodeError(
-                "images must have one channel: [n, H, W, 1], got support "
-                f"{support_images.shape} and query {query_images.shape}"
-            )
+        self.check_channels(support_images, query_images)
         support_labels = ops.cast(support_labels, "int32")
         return self.task_logits(
             self.preprocessing(support_images),
@@ -86,6 +90,11 @@ class MetaLearner(keras.Model):
             self.preprocessing(query_images),
             training=training,
         )
+
+    def check_channels(self, support_images, query_images):
+        """Fails (`EpisodeError`) when an episode's images do not have the model's channels."""
+        validation.check_channels("support_images", support_images.shape[-1], self.channels)
+        validation.check_channels("query_images", query_images.shape[-1], self.channels)
 
     def task_logits(self, support, support_labels, queries, training=False):
         """Query logits `[Q, N]` for one task of preprocessed images."""
@@ -96,15 +105,15 @@ class MetaLearner(keras.Model):
         """Adapts the meta-learner to one few-shot task.
 
         Args:
-            support_images: raw images `[N*K, H, W, 1]`, values 0..255.
+            support_images: raw images `[N*K, H, W, C]`, values 0..255.
             support_labels: ints `[N*K]` in 0..N-1, every class present.
 
         Returns:
-            A `keras.Model` from raw images `[n, H, W, 1]` to probabilities `[n, N]`, holding
+            A `keras.Model` from raw images `[n, H, W, C]` to probabilities `[n, N]`, holding
             everything the task needs; it can be fine-tuned with `fit` and exported.
         """
         images, labels = validation.check_support_set(
-            support_images, support_labels, self.fixed_ways
+            support_images, support_labels, self.fixed_ways, self.channels
         )
         preprocess = self.compiled_function("preprocessing", self.preprocessing)
         head = self.task_head(preprocess(images), ops.convert_to_tensor(labels))
@@ -288,9 +297,9 @@ class MetaLearner(keras.Model):
         """Creates the weights by running one all-zero episode of the given shape."""
         side = image_size or self.image_size
         episode = {
-            "support_images": np.zeros((ways * shots, side, side, 1), "float32"),
+            "support_images": np.zeros((ways * shots, side, side, self.channels), "float32"),
             "support_labels": np.repeat(np.arange(ways), shots).astype("int32"),
-            "query_images": np.zeros((ways * queries, side, side, 1), "float32"),
+            "query_images": np.zeros((ways * queries, side, side, self.channels), "float32"),
         }
         self(episode, training=False)
         return self
@@ -301,6 +310,7 @@ class MetaLearner(keras.Model):
             "trainable": self.trainable,
             "image_size": self.image_size,
             "invert": self.invert,
+            "channels": self.channels,
         }
 
     @classmethod

@@ -43,19 +43,23 @@ def area_resize(images, size):
 class ImagePreprocessing(keras.layers.Layer):
     """Maps raw images to the network's input: resize, scale to [0, 1], invert.
 
-    Raw images are what a data set's files decode to: `[n, H, W, 1]`, values 0..255 (uint8 or
-    float), any `H` and `W`. Omniglot has black strokes on white, so `invert=True` makes strokes
-    1 and background 0, as in the papers' pipelines.
+    Raw images are what a data set's files decode to: `[n, H, W, C]`, values 0..255 (uint8 or
+    float), any `H` and `W`; each channel is resized alike. Omniglot has black strokes on
+    white, so `invert=True` makes strokes 1 and background 0, as in the papers' pipelines;
+    natural (RGB) images are not inverted.
 
     Args:
         image_size: side of the square image the network sees (28 in the Vinyals protocol).
         invert: whether to map `v` to `1 - v` after scaling.
+        channels: C, the channels of the images (1: grayscale, 3: RGB); the input of the
+            classifiers `MetaLearner.adapt` builds on this layer.
     """
 
-    def __init__(self, image_size=28, invert=True, **kwargs):
+    def __init__(self, image_size=28, invert=True, channels=1, **kwargs):
         super().__init__(**kwargs)
         self.image_size = int(image_size)
         self.invert = bool(invert)
+        self.channels = int(channels)
 
     def call(self, images):
         images = ops.cast(images, self.compute_dtype)
@@ -67,5 +71,5 @@ class ImagePreprocessing(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(image_size=self.image_size, invert=self.invert)
+        config.update(image_size=self.image_size, invert=self.invert, channels=self.channels)
         return config

@@ -8,22 +8,49 @@ class EpisodeError(ValueError):
     """An episode or support set that a meta-learner cannot use."""
 
 
-def check_images(images, name):
-    """Returns `images` as a float32 array `[n, H, W, 1]`, or raises `EpisodeError`."""
+CHANNEL_NAMES = {1: "grayscale", 3: "RGB", 4: "RGBA"}
+
+
+def channels_text(channels):
+    """`1 (grayscale), shape [n, H, W, 1]`: a model's channel count as error messages say it."""
+    kind = CHANNEL_NAMES.get(int(channels))
+    kind = f" ({kind})" if kind else ""
+    return f"{channels}{kind}, shape [n, H, W, {channels}]"
+
+
+def check_channels(name, found, channels):
+    """The one check of an image batch's channel count against the model's.
+
+    Args:
+        name: what the images are, for the message (e.g. `"query_images"`).
+        found: the batch's last dimension (None when unknown, as in a traced graph: accepted).
+        channels: the model's channel count C.
+
+    Raises:
+        EpisodeError: naming both counts, e.g. "query_images has 3 channels: this model takes
+            1 (grayscale), shape [n, H, W, 1]".
+    """
+    if found is not None and int(found) != int(channels):
+        raise EpisodeError(
+            f"{name} has {found} channels: this model takes {channels_text(channels)}"
+        )
+
+
+def check_images(images, name, channels=1):
+    """Returns `images` as a float32 array `[n, H, W, C]` (C = `channels`), or raises
+    `EpisodeError`."""
     array = np.asarray(images)
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise EpisodeError(f"{name} must be numeric pixels, got dtype {array.dtype}")
-    if array.ndim == 3:
+    expected = f"[n, H, W, {channels}]"
+    if array.ndim == 3 and channels == 1:
         raise EpisodeError(
-            f"{name} has shape {array.shape}: expected [n, H, W, 1]; add the channel axis "
+            f"{name} has shape {array.shape}: expected {expected}; add the channel axis "
             "with images[..., None]"
         )
     if array.ndim != 4:
-        raise EpisodeError(f"{name} has shape {array.shape}: expected [n, H, W, 1]")
-    if array.shape[-1] != 1:
-        raise EpisodeError(
-            f"{name} has {array.shape[-1]} channels: expected 1 (grayscale), shape [n, H, W, 1]"
-        )
+        raise EpisodeError(f"{name} has shape {array.shape}: expected {expected}")
+    check_channels(name, array.shape[-1], channels)
     if array.shape[0] == 0:
         raise EpisodeError(f"{name} is empty: at least one image is needed")
     if array.shape[1] == 0 or array.shape[2] == 0:
@@ -84,9 +111,10 @@ def _some(values, total=None, shown=10):
     return f"[{listed}, ... ({total} in all)]" if total > shown else f"[{listed}]"
 
 
-def check_support_set(support_images, support_labels, ways=None):
-    """Validates a support set; returns `(images, labels)` as float32 and int32 arrays."""
-    images = check_images(support_images, "support_images")
+def check_support_set(support_images, support_labels, ways=None, channels=1):
+    """Validates a support set of `channels`-channel images; returns `(images, labels)` as
+    float32 and int32 arrays."""
+    images = check_images(support_images, "support_images", channels)
     labels = check_labels(support_labels, images.shape[0], ways)
     return images, labels
 
@@ -117,15 +145,17 @@ def check_regression_set(inputs, targets):
     return tuple(arrays)
 
 
-def check_episode(episode, ways=None):
-    """Validates an episode dict; returns it with numpy arrays."""
+def check_episode(episode, ways=None, channels=1):
+    """Validates an episode dict of `channels`-channel images; returns it with numpy arrays."""
     if not isinstance(episode, dict):
         raise EpisodeError(f"an episode is a dict, got {type(episode).__name__}")
     missing = {"support_images", "support_labels", "query_images"} - set(episode)
     if missing:
         raise EpisodeError(f"the episode lacks {sorted(missing)}")
-    images, labels = check_support_set(episode["support_images"], episode["support_labels"], ways)
-    queries = check_images(episode["query_images"], "query_images")
+    images, labels = check_support_set(
+        episode["support_images"], episode["support_labels"], ways, channels
+    )
+    queries = check_images(episode["query_images"], "query_images", channels)
     if queries.shape[1:] != images.shape[1:]:
         raise EpisodeError(
             f"query_images of shape {queries.shape[1:]} disagree with support_images of "

@@ -57,7 +57,7 @@ def adapt_to_folder(preset, support):
     from metazoo.image_folders import read_support_folder
 
     learner, _, _ = load_preset(preset)
-    names, images, labels, resized = read_support_folder(support)
+    names, images, labels, resized = read_support_folder(support, learner.channels)
     check_ways(learner, len(names), f"support folder {support}")
     if resized:
         say(f"note: {resized} support images resized to {images.shape[1]}x{images.shape[2]}")
@@ -83,7 +83,9 @@ def command_adapt(args):
         raise CommandError(f"--out must name a .keras file, got {args.out}")
     classifier, names, support = adapt_to_folder(args.preset, args.support)
     if args.query:
-        files, images, truth, resized = read_queries(args.query, names, support.shape[1:3])
+        files, images, truth, resized = read_queries(
+            args.query, names, support.shape[1:3], support.shape[-1]
+        )
         if resized:
             say(f"note: {resized} query images resized to {support.shape[1]}x{support.shape[2]}")
         # One batch (each image is classified on its own, whatever the batch).

@@ -1,4 +1,5 @@
-"""`metazoo eval`: a preset's accuracy on the Omniglot test split, optionally recorded."""
+"""`metazoo eval`: a preset's accuracy on a test split (Omniglot's or other images'),
+optionally recorded."""
 
 import os
 import sys
@@ -37,15 +38,22 @@ def command_eval(args):
         )
     if args.episodes < 2:
         raise CommandError(f"--episodes must be at least 2, got {args.episodes}")
-    if min(ways, shots, args.queries) < 1 or shots + args.queries > DRAWERS:
+    from metazoo.commands import image_data
+
+    omniglot = image_data.data_kind(args.data) == "omniglot"
+    if min(ways, shots, args.queries) < 1 or (omniglot and shots + args.queries > DRAWERS):
         raise CommandError(
             f"--shots {shots} + --queries {args.queries} must be positive and at most the "
             f"{DRAWERS} examples of an Omniglot class"
         )
-    data_dir = omniglot_folder(args.data)
-    sampler = omniglot_sampler(
-        data_dir, "test", ways, shots, args.queries, args.seed, learner.image_size
-    )
+    if omniglot:
+        data_dir = omniglot_folder(args.data)
+        sampler = omniglot_sampler(
+            data_dir, "test", ways, shots, args.queries, args.seed, learner.image_size
+        )
+        split = "Omniglot test split"
+    else:
+        sampler, split = image_data.evaluation_sampler(args, learner, metadata, ways, shots)
     transductive = args.transductive or bool(metadata.get("transductive"))
     if args.write and args.transductive and not metadata.get("transductive"):
         suffix = "_transductive"  # recorded beside the preset's own (non-transductive) number
@@ -64,7 +72,7 @@ def command_eval(args):
     # MAML normalizes with the query batch's statistics, as in the paper: say so.
     transductive = " [transductive]" if transductive else ""
     say(
-        f"{name}: {ways}-way {shots}-shot, Omniglot test split, {result['episodes']} episodes "
+        f"{name}: {ways}-way {shots}-shot, {split}, {result['episodes']} episodes "
         f"of {args.queries} queries per class (seed {args.seed}): "
         f"{result['accuracy']:.2f} ± {result['ci95']:.2f}%{paper}{transductive}"
     )

@@ -1,6 +1,7 @@
 """`metazoo train`: meta-train a recipe, resumably, then evaluate and write presets.
 
-Recipes train on Omniglot, or on generated sinusoid tasks when their `data` is `"sinusoid"`.
+Recipes train on Omniglot, on your own images (`--data FOLDER` or `tfds:NAME`), or on
+generated sinusoid tasks when their `data` is `"sinusoid"`.
 """
 
 import os
@@ -42,8 +43,11 @@ def command_train(args):
         raise CommandError(
             f"unknown recipe {args.recipe!r}; recipes are {', '.join(sorted(recipes.RECIPES))}"
         )
+    from metazoo.commands import image_data
+
     recipe = recipes.RECIPES[args.recipe]
-    data_dir = omniglot_folder(args.data)
+    omniglot = image_data.data_kind(args.data) == "omniglot"
+    data_dir = omniglot_folder(args.data) if omniglot else None
     out = os.path.abspath(args.out)
     checkpoint = args.checkpoint or os.path.join(os.path.dirname(out), ".checkpoints", args.recipe)
     steps = recipe["steps"] if args.steps is None else args.steps
@@ -57,6 +61,7 @@ def command_train(args):
         )
     except ValueError as error:
         raise CommandError(str(error)) from None
+    prepared = None if omniglot else image_data.prepare_training(args, recipe, checkpoint)
     if steps % steps_per_epoch:
         steps -= steps % steps_per_epoch
         say(f"note: training {steps} steps, a whole number of epochs of {steps_per_epoch} steps")
@@ -71,19 +76,30 @@ def command_train(args):
         say(f"training {args.recipe} for {steps} steps; checkpoints in {checkpoint}")
         if args.init_from:
             load_preset(args.init_from)  # fail now, with a clear message, if it is unusable
-    state = train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoch)
+    if prepared:
+        folder = image_data.write_training_splits(prepared, checkpoint)
+        data = prepared["data"]
+        say(
+            f"data: {data.source}, {len(data.classes)} classes of {data.image_size}x"
+            f"{data.image_size}x{data.channels} images; class splits in {folder}"
+        )
+    state = train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoch, prepared)
     say(f"trained {state['steps']} steps in {state['seconds']:.0f} s; presets are in {out}")
     return 0
 
 
-def train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoch):
+def train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoch, prepared=None):
     """Runs `training.train.train`, then evaluates and writes each preset of the recipe.
+
+    `prepared` is the image data (`image_data.prepare_training`) to train on instead of
+    Omniglot: training episodes from its train split, evaluation on its test split.
 
     Returns:
         The training state `{"epoch", "seconds", "steps"}`.
     """
     import warnings
 
+    from metazoo.commands import image_data
     from training import distributed, train
     from training.evaluate import evaluate
     from training.protocols import omniglot_sampler
@@ -99,6 +115,8 @@ def train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoc
             steps_per_epoch=steps_per_epoch,
             init_from=args.init_from,
             verbose=verbose,
+            sampler=prepared and prepared["sampler"],
+            model=prepared and prepared["model"],
         )
     if not distributed.is_chief(distributed.cluster_strategy()):
         say("trained as a worker of the cluster in TF_CONFIG; the chief writes the presets")
@@ -114,12 +132,21 @@ def train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoc
             }
         elif args.eval_episodes:
             say(f"evaluating {preset} on {args.eval_episodes} test episodes")
-            sampler = omniglot_sampler(
-                data_dir, "test", ways, shots, args.queries, args.seed, learner.image_size
-            )
+            if prepared:
+                from training.image_folder import image_sampler
+
+                test = prepared["splits"]["test"]
+                sampler = image_sampler(
+                    prepared["data"], test, ways, shots, args.queries, args.seed
+                )
+            else:
+                sampler = omniglot_sampler(
+                    data_dir, "test", ways, shots, args.queries, args.seed, learner.image_size
+                )
             result = evaluate(learner, sampler, args.eval_episodes, verbose=int(verbose == 1))
             evaluation = evaluation_metadata(result, args.queries, args.seed)
-        metadata = train.preset_metadata(args.recipe, preset, state, evaluation)
+        data = prepared and image_data.data_metadata(prepared, args.data)
+        metadata = train.preset_metadata(args.recipe, preset, state, evaluation, data)
         folder = train.write_preset(
             learner, os.path.join(os.path.abspath(args.out), preset), metadata
         )
@@ -131,5 +158,6 @@ def train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoc
             continue
         measured = format_accuracy(metadata) or "not measured"
         paper = metadata["paper_accuracy"]
-        say(f"wrote {folder}: {ways}-way {shots}-shot {measured} (paper {paper}%)")
+        paper = f" (paper {paper}%)" if paper is not None else ""
+        say(f"wrote {folder}: {ways}-way {shots}-shot {measured}{paper}")
     return state

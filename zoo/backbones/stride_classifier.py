@@ -5,7 +5,7 @@ import keras
 from zoo.backbones.conv4 import conv4_backbone
 
 
-def stride_conv4_classifier(ways, filters=64, blocks=4, image_size=28, conv_bias=True):
+def stride_conv4_classifier(ways, filters=64, blocks=4, image_size=28, conv_bias=True, channels=1):
     """Builds the network that MAML and Reptile adapt by gradient steps.
 
     `blocks` x [3x3 stride-2 convolution, batch normalization with the current batch's
@@ -23,10 +23,11 @@ def stride_conv4_classifier(ways, filters=64, blocks=4, image_size=28, conv_bias
         blocks: number of blocks.
         image_size: side of the square, preprocessed input.
         conv_bias: whether the convolutions add a bias (see `conv4_backbone`).
+        channels: channels of the input.
 
     Returns:
         A `keras.Sequential` named `network` (`features`, then `classifier`) mapping
-        `[n, image_size, image_size, 1]` to logits `[n, ways]`.
+        `[n, image_size, image_size, channels]` to logits `[n, ways]`.
     """
     backbone = conv4_backbone(
         filters,
@@ -36,5 +37,6 @@ def stride_conv4_classifier(ways, filters=64, blocks=4, image_size=28, conv_bias
         image_size=image_size,
         name="features",
         conv_bias=conv_bias,
+        channels=channels,
     )
     return keras.Sequential([backbone, keras.layers.Dense(ways, name="classifier")], name="network")

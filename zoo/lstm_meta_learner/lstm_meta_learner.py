@@ -82,6 +82,7 @@ class LSTMMetaLearner(GradientLearner):
             normalization="batch_statistics",
             image_size=self.image_size,
             name="features",
+            channels=self.channels,
         )
         self.network = keras.Sequential(
             [backbone, keras.layers.Dense(self.ways, name="classifier")], name="network"

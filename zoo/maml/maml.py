@@ -42,7 +42,7 @@ class MAML(GradientLearner):
             self.network = sinusoid_mlp()
         else:
             self.network = stride_conv4_classifier(
-                self.ways, filters, blocks, image_size=self.image_size
+                self.ways, filters, blocks, image_size=self.image_size, channels=self.channels
             )
 
     @property

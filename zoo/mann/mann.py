@@ -3,7 +3,6 @@
 import keras
 from keras import ops
 
-from zoo import validation
 from zoo.mann.mann_cell import MANNCell
 from zoo.mann.mann_classifier import MANNClassifier
 from zoo.meta_learner import MetaLearner
@@ -112,14 +111,14 @@ class MANN(MetaLearner):
     @property
     def features(self):
         """Length D of a flattened preprocessed image."""
-        return self.image_size * self.image_size
+        return self.image_size * self.image_size * self.channels
 
     @property
     def fixed_ways(self):
         return self.ways
 
     def flatten(self, images):
-        """Preprocessed images `[..., n, S, S, 1]` as vectors `[..., n, D]`."""
+        """Preprocessed images `[..., n, S, S, C]` as vectors `[..., n, D]`."""
         return ops.reshape(images, (*ops.shape(images)[:-3], self.features))
 
     def support_state(self, support, support_labels):
@@ -153,17 +152,13 @@ class MANN(MetaLearner):
         if len(support_images.shape) != 5 or support_images.shape[0] is None:
             return super().call(episode, training=training)
         query_images = episode["query_images"]
-        if support_images.shape[-1] not in (None, 1) or query_images.shape[-1] not in (None, 1):
-            raise validation.EpisodeError(
-                "images must have one channel: [tasks, n, H, W, 1], got support "
-                f"{support_images.shape} and query {query_images.shape}"
-            )
+        self.check_channels(support_images, query_images)
         labels = ops.cast(episode["support_labels"], "int32")
         state = self.support_state(self._task_features(support_images), labels)
         return self.cell.classify(self._task_features(query_images), state)
 
     def _task_features(self, images):
-        """Raw images `[T, n, H, W, 1]` preprocessed and flattened to `[T, n, D]`."""
+        """Raw images `[T, n, H, W, C]` preprocessed and flattened to `[T, n, D]`."""
         shape = ops.shape(images)
         flat = ops.reshape(images, (-1, *images.shape[2:]))
         return ops.reshape(self.flatten(self.preprocessing(flat)), (shape[0], shape[1], -1))
@@ -190,7 +185,7 @@ class MANN(MetaLearner):
         """The paper's protocol: logits at every step of sequences with labels one step late.
 
         Args:
-            images: raw images `[B, T, H, W, 1]`.
+            images: raw images `[B, T, H, W, C]`.
             labels: their labels `[B, T]`, ints 0..N-1; label t is an input at step t + 1.
 
         Returns:

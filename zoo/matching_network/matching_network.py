@@ -100,7 +100,12 @@ class MatchingNetwork(MetricLearner):
         self.scale = float(scale)
         self.learn_scale = bool(learn_scale)
         self.backbone = conv4_backbone(
-            filters, blocks, downsampling="max_pool", image_size=self.image_size, name="embedding"
+            filters,
+            blocks,
+            downsampling="max_pool",
+            image_size=self.image_size,
+            name="embedding",
+            channels=self.channels,
         )
         size = embedding_size(self.backbone)
         if self.fce:

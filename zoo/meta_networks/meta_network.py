@@ -80,7 +80,12 @@ class MetaNetwork(MetaLearner):
         self.preprocessing_k = float(preprocessing_k)
         if self.blocks < 1 or self.chunks < 1:
             raise ValueError(f"blocks and chunks must be at least 1, got {blocks} and {chunks}")
-        common = {"filters": filters, "blocks": blocks, "image_size": image_size}
+        common = {
+            "filters": filters,
+            "blocks": blocks,
+            "image_size": image_size,
+            "channels": self.channels,
+        }
         self.representation = AugmentedNetwork(units=(units,), name="representation", **common)
         self.base_learner = AugmentedNetwork(units=(units, ways), name="base_learner", **common)
         self.representation_head = keras.layers.Dense(
@@ -156,6 +161,7 @@ class MetaNetwork(MetaLearner):
             self.blocks,
             self.units,
             self.image_size,
+            channels=self.channels,
             name="meta_network",
         )
         head.representation.set_weights(self.representation.get_weights())

@@ -25,15 +25,24 @@ class MetaNetworkClassifier(keras.layers.Layer):
         ways: the number of classes N.
         support_size: the number n of support examples (rows of the memory).
         filters, blocks, units, image_size: as `MetaNetwork`.
+        channels: channels of the input images.
     """
 
-    def __init__(self, ways, support_size, filters, blocks, units, image_size, **kwargs):
+    def __init__(
+        self, ways, support_size, filters, blocks, units, image_size, channels=1, **kwargs
+    ):
         super().__init__(**kwargs)
         self.ways = int(ways)
         self.support_size = int(support_size)
         self.filters, self.blocks = int(filters), int(blocks)
         self.units, self.image_size = int(units), int(image_size)
-        common = {"filters": filters, "blocks": blocks, "image_size": image_size}
+        self.channels = int(channels)
+        common = {
+            "filters": filters,
+            "blocks": blocks,
+            "image_size": image_size,
+            "channels": self.channels,
+        }
         self.representation = AugmentedNetwork(units=(units,), name="representation", **common)
         self.base_learner = AugmentedNetwork(units=(units, ways), name="base_learner", **common)
         self.task_fast_weights = [
@@ -73,5 +82,6 @@ class MetaNetworkClassifier(keras.layers.Layer):
             blocks=self.blocks,
             units=self.units,
             image_size=self.image_size,
+            channels=self.channels,
         )
         return config

@@ -34,7 +34,12 @@ class PrototypicalNetwork(MetricLearner):
         self.filters = int(filters)
         self.blocks = int(blocks)
         self.backbone = conv4_backbone(
-            filters, blocks, downsampling="max_pool", image_size=self.image_size, name="embedding"
+            filters,
+            blocks,
+            downsampling="max_pool",
+            image_size=self.image_size,
+            name="embedding",
+            channels=self.channels,
         )
 
     def task_logits(self, support, support_labels, queries, training=False):

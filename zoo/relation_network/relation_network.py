@@ -51,6 +51,7 @@ class RelationNetwork(MetricLearner):
             pooled_blocks=2,
             padding=("valid", "valid", "same", "same"),
             flatten=False,
+            channels=self.channels,
         )
         self.feature_size = int(self.backbone.output_shape[1])
         if self.feature_size < 4:

@@ -125,7 +125,12 @@ class Reptile(GradientLearner):
             self.network = sinusoid_mlp()
         else:
             self.network = stride_conv4_classifier(
-                self.ways, filters, blocks, image_size=self.image_size, conv_bias=False
+                self.ways,
+                filters,
+                blocks,
+                image_size=self.image_size,
+                conv_bias=False,
+                channels=self.channels,
             )
         # The inner Adam's state, kept across meta-steps; "mean": replicas average theirs.
         self.inner_velocity = [
@@ -177,7 +182,7 @@ class Reptile(GradientLearner):
             weights: fast weights, tensors aligned with `network.trainable_variables`.
             velocity: Adam's second moments, aligned with `weights`.
             iterations: the number of Adam steps taken before (a scalar).
-            images: preprocessed support images `[n, H, W, 1]` (or regression inputs `[n, 1]`).
+            images: preprocessed support images `[n, H, W, C]` (or regression inputs `[n, 1]`).
             labels: their int labels `[n]` (or regression targets `[n, 1]`).
             steps: the number of steps (a Python int).
             batch_size: examples per step, or None for all of them.

@@ -3,7 +3,7 @@
 import keras
 
 
-def koch_encoder(image_size=105, name="koch_encoder"):
+def koch_encoder(image_size=105, name="koch_encoder", channels=1):
     """Four valid convolutions with max-pooling, then a 4096-unit sigmoid layer.
 
     conv 64@10x10 ReLU, pool; conv 128@7x7 ReLU, pool; conv 128@4x4 ReLU, pool; conv
@@ -18,6 +18,7 @@ def koch_encoder(image_size=105, name="koch_encoder"):
     Args:
         image_size: side of the square, preprocessed input (105 in the paper).
         name: the model's name.
+        channels: channels of the input.
     """
     conv = {
         "activation": "relu",
@@ -26,7 +27,7 @@ def koch_encoder(image_size=105, name="koch_encoder"):
     }
     return keras.Sequential(
         [
-            keras.Input((image_size, image_size, 1)),
+            keras.Input((image_size, image_size, channels)),
             keras.layers.Conv2D(64, 10, name="conv0", **conv),
             keras.layers.MaxPooling2D(2, name="pool0"),
             keras.layers.Conv2D(128, 7, name="conv1", **conv),

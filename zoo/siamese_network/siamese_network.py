@@ -56,10 +56,14 @@ class SiameseNetwork(MetricLearner):
         self.blocks = int(blocks)
         self.shot_pooling = shot_pooling
         if encoder == "koch":
-            self.backbone = koch_encoder(self.image_size, name="embedding")
+            self.backbone = koch_encoder(self.image_size, name="embedding", channels=self.channels)
         else:
             self.backbone = conv4_backbone(
-                filters, self.blocks, image_size=self.image_size, name="embedding"
+                filters,
+                self.blocks,
+                image_size=self.image_size,
+                name="embedding",
+                channels=self.channels,
             )
         self.similarity = WeightedL1Similarity(name="similarity")
 
