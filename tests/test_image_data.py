@@ -220,6 +220,9 @@ def test_a_learner_trained_on_rgb_shapes_recognises_new_classes_and_exports_to_o
     assert metadata["paper_accuracy"] is None and len(metadata["test_classes"]) == 8
     splits = tmp_path / ".checkpoints" / recipe / "splits"
     assert (splits / "test.txt").read_text().split() == metadata["test_classes"]
+    # The learning curve has the validation split's accuracy beside the training accuracy.
+    history = (tmp_path / ".checkpoints" / recipe / "history.csv").read_text().splitlines()
+    assert "val_accuracy" in history[0].split(",") and len(history) > 1
     # Held-out (shape, colour) combinations are recognised far above chance.
     assert metadata["accuracy"] > least, metadata["accuracy"]
     learner = zoo.load_preset(str(out / preset))

@@ -8,6 +8,9 @@ import keras
 
 from training import checkpoints, distributed, learning_curve, protocols, recipes
 
+VALIDATION_STEPS = 10
+"""Meta-batches of the validation split evaluated after each epoch, when the data has one."""
+
 
 def train(
     recipe_name,
@@ -22,6 +25,7 @@ def train(
     sampler=None,
     strategy=None,
     model=None,
+    validation=None,
 ):
     """Meta-trains a recipe, resuming from `checkpoint_dir` if it holds a checkpoint.
 
@@ -50,6 +54,10 @@ def train(
             to `checkpoint_dir`; every worker resumes from it.
         model: keyword arguments overriding the recipe's model for a fresh run, e.g.
             `{"image_size": 32, "channels": 3, "invert": False}` for RGB images.
+        validation: an `EpisodeSampler` of the data's validation split in the `train` shapes:
+            the same `VALIDATION_STEPS` meta-batches of it are evaluated after each epoch, as
+            `val_loss` and `val_accuracy` in the history and the learning curve (on one
+            machine; under a cluster strategy they are left out).
 
     Returns:
         `(learner, state)`: the trained learner and `{"epoch", "seconds", "steps"}`.
@@ -101,9 +109,15 @@ def train(
             episodes_per_step=episodes_per_step,
             episodes=first,
         )
+        validation_data = None
+        if validation is not None and replicas == 1:
+            validation_data = validation.dataset(
+                VALIDATION_STEPS * episodes_per_step, tasks_per_batch=tasks_per_batch
+            )
         if initial_epoch < epochs:
             learner.fit(
                 data,
+                validation_data=validation_data,
                 epochs=epochs,
                 initial_epoch=initial_epoch,
                 steps_per_epoch=steps_per_epoch,

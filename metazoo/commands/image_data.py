@@ -86,7 +86,27 @@ def prepare_training(args, recipe, checkpoint):
         data, splits["train"], settings["ways"], settings["shots"], settings["queries"]
     )
     model = {"image_size": data.image_size, "channels": data.channels, "invert": args.invert}
-    return {"data": data, "splits": splits, "origin": origin, "model": model, "sampler": sampler}
+    return {
+        "data": data,
+        "splits": splits,
+        "origin": origin,
+        "model": model,
+        "sampler": sampler,
+        "validation": validation_sampler(data, splits, settings),
+    }
+
+
+def validation_sampler(data, splits, settings):
+    """Episodes of the validation split in the training shapes, for the learning curve's
+    validation accuracy; None when the split has too few classes or images for them."""
+    from training import image_folder
+
+    names = splits.get("val") or []
+    ways, shots, queries = settings["ways"], settings["shots"], settings["queries"]
+    sizes = [int(data.counts[data.index[name]]) for name in names if name in data.index]
+    if len(sizes) < ways or min(sizes) < shots + queries:
+        return None
+    return image_folder.image_sampler(data, names, ways, shots, queries)
 
 
 def write_training_splits(prepared, checkpoint):

@@ -117,6 +117,7 @@ def train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoc
             verbose=verbose,
             sampler=prepared and prepared["sampler"],
             model=prepared and prepared["model"],
+            validation=prepared and prepared["validation"],
         )
     if not distributed.is_chief(distributed.cluster_strategy()):
         say("trained as a worker of the cluster in TF_CONFIG; the chief writes the presets")
