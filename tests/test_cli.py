@@ -238,13 +238,13 @@ def test_demo_with_no_usable_preset_fails_clearly(capsys, tmp_path):
         (["adapt", "{protonet}", "--support", "{support}", "--query", "{tmp}/q.png"], ["query"]),
         (["adapt", "{maml}", "--support", "{three}"], ["5-way tasks, not 3-way"]),
         (["export", "{protonet}", "--support", "{support}"], ["--onnx PATH, --saved-model PATH"]),
-        (["eval", "{protonet}", "--data", "{tmp}"], ["no Omniglot in"]),
-        (["eval", "{protonet}", "--data", "{tmp}/absent"], ["is not a folder"]),
+        (["eval", "{protonet}", "--data", "{tmp}"], ["holds no images"]),
+        (["eval", "{protonet}", "--data", "{tmp}/absent"], ["does not exist"]),
         (["eval", "{maml}", "--ways", "20", "--data", "{tmp}"], ["5-way tasks, not 20-way"]),
         (["eval", "{protonet}", "--ways", "20", "--write"], ["--write records"]),
         (["eval", "{protonet}", "--shots", "10", "--queries", "15"], ["at most the 20"]),
         (["train", "no_such_recipe", "--out", "{tmp}"], ["unknown recipe", "protonet_omniglot"]),
-        (["train", "protonet_omniglot", "--out", "{tmp}", "--data", "{tmp}"], ["no Omniglot"]),
+        (["train", "protonet_omniglot", "--out", "{tmp}", "--data", "{tmp}"], ["holds no images"]),
     ],
 )
 def test_user_errors_are_one_line_with_exit_status_2(
