@@ -175,8 +175,17 @@ def test_both_workers_end_with_the_one_process_update(cluster, name, steps):
     expected = one_process_update(name, initial_folder, steps)
     final = [chief[f"{name}/{steps}/trainable/{i}"] for i in range(len(initial))]
     assert max(float(np.abs(a - b).max()) for a, b in zip(final, initial, strict=True)) > 1e-2
-    for value, reference in zip(final, expected, strict=True):
+    compared = 0
+    for value, reference, start in zip(final, expected, initial, strict=True):
+        # A convolution's bias before batch normalization has no gradient (the normalization
+        # cancels it) but float rounding noise, which Adam scales to steps of about 1e-4 that
+        # differ with the order of the sums; every weight with a real gradient moves ~1e-2 a
+        # step and must agree.
+        if max(np.abs(value - start).max(), np.abs(reference - start).max()) < 2e-3:
+            continue
         np.testing.assert_allclose(value, reference, rtol=0, atol=1e-5)
+        compared += 1
+    assert compared >= len(initial) // 2, (compared, len(initial))
 
 
 @pytest.mark.parametrize("name", sorted(RECIPES))

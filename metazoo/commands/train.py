@@ -47,7 +47,8 @@ def command_train(args):
 
     recipe = recipes.RECIPES[args.recipe]
     omniglot = image_data.data_kind(args.data) == "omniglot"
-    data_dir = omniglot_folder(args.data) if omniglot else None
+    sinusoid = recipe.get("data") == "sinusoid" and args.data is None  # generated: no files
+    data_dir = omniglot_folder(args.data) if omniglot and not sinusoid else None
     out = os.path.abspath(args.out)
     checkpoint = args.checkpoint or os.path.join(os.path.dirname(out), ".checkpoints", args.recipe)
     steps = recipe["steps"] if args.steps is None else args.steps
