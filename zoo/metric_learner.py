@@ -2,6 +2,7 @@
 
 import keras
 
+from zoo.backbones import conv4_backbone
 from zoo.meta_learner import MetaLearner
 
 
@@ -20,6 +21,18 @@ class MetricLearner(MetaLearner):
     state. The adapted classifier is preprocessing, a copy of the backbone (a `NetworkCopy`),
     and that layer; the support set is embedded by a compiled `embed`.
     """
+
+    def max_pool_embedding(self, filters, blocks):
+        """The Conv-4 embedding with 2x2 max-pooling (Vinyals et al.'s, and Snell et al.'s)
+        for this learner's image size and channels, named `embedding`."""
+        return conv4_backbone(
+            filters,
+            blocks,
+            downsampling="max_pool",
+            image_size=self.image_size,
+            name="embedding",
+            channels=self.channels,
+        )
 
     def embed(self, images, training=False):
         """Embeddings `[n, D]` of preprocessed images."""

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from zoo.backbones import conv4_backbone, embedding_size
+from zoo.backbones import embedding_size
 from zoo.matching_network.attention import SIMILARITIES, class_logits, similarities
 from zoo.matching_network.context_embedding import (
     AttentionLSTM,
@@ -99,14 +99,7 @@ class MatchingNetwork(MetricLearner):
         self.similarity = similarity
         self.scale = float(scale)
         self.learn_scale = bool(learn_scale)
-        self.backbone = conv4_backbone(
-            filters,
-            blocks,
-            downsampling="max_pool",
-            image_size=self.image_size,
-            name="embedding",
-            channels=self.channels,
-        )
+        self.backbone = self.max_pool_embedding(filters, blocks)
         size = embedding_size(self.backbone)
         if self.fce:
             self.context_embedding = SupportContextEmbedding(size, name="context_embedding")

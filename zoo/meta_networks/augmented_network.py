@@ -95,3 +95,13 @@ class AugmentedNetwork(keras.layers.Layer):
             channels=self.channels,
         )
         return config
+
+
+def meta_network_pair(ways, filters, blocks, units, image_size, channels):
+    """`(representation, base_learner)`: the two augmented networks of a Meta Network, u (to
+    `units` features) and b (to `units`, then `ways` logits), named as the learner's weights."""
+    common = {"filters": filters, "blocks": blocks, "image_size": image_size, "channels": channels}
+    return (
+        AugmentedNetwork(units=(units,), name="representation", **common),
+        AugmentedNetwork(units=(units, ways), name="base_learner", **common),
+    )

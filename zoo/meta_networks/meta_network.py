@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from zoo.meta_learner import MetaLearner
-from zoo.meta_networks.augmented_network import AugmentedNetwork
+from zoo.meta_networks.augmented_network import meta_network_pair
 from zoo.meta_networks.fast_weight_memory import (
     flatten_weights,
     read_fast_weights,
@@ -80,14 +80,9 @@ class MetaNetwork(MetaLearner):
         self.preprocessing_k = float(preprocessing_k)
         if self.blocks < 1 or self.chunks < 1:
             raise ValueError(f"blocks and chunks must be at least 1, got {blocks} and {chunks}")
-        common = {
-            "filters": filters,
-            "blocks": blocks,
-            "image_size": image_size,
-            "channels": self.channels,
-        }
-        self.representation = AugmentedNetwork(units=(units,), name="representation", **common)
-        self.base_learner = AugmentedNetwork(units=(units, ways), name="base_learner", **common)
+        self.representation, self.base_learner = meta_network_pair(
+            ways, filters, blocks, units, image_size, self.channels
+        )
         self.representation_head = keras.layers.Dense(
             self.ways,
             use_bias=False,

@@ -4,7 +4,7 @@ import math
 
 import keras
 
-from zoo.meta_networks.augmented_network import AugmentedNetwork
+from zoo.meta_networks.augmented_network import meta_network_pair
 from zoo.meta_networks.fast_weight_memory import read_fast_weights
 
 
@@ -37,14 +37,9 @@ class MetaNetworkClassifier(keras.layers.Layer):
         self.filters, self.blocks = int(filters), int(blocks)
         self.units, self.image_size = int(units), int(image_size)
         self.channels = int(channels)
-        common = {
-            "filters": filters,
-            "blocks": blocks,
-            "image_size": image_size,
-            "channels": self.channels,
-        }
-        self.representation = AugmentedNetwork(units=(units,), name="representation", **common)
-        self.base_learner = AugmentedNetwork(units=(units, ways), name="base_learner", **common)
+        self.representation, self.base_learner = meta_network_pair(
+            ways, filters, blocks, units, image_size, self.channels
+        )
         self.task_fast_weights = [
             self.add_weight(shape=tuple(kernel.shape), initializer="zeros", name=f"task_fast_{i}")
             for i, kernel in enumerate(self.representation.kernels)

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from zoo.backbones import conv4_backbone, embedding_size
+from zoo.backbones import embedding_size
 from zoo.metric_learner import MetricLearner
 from zoo.prototypical_network.prototype_classifier import (
     PrototypeClassifier,
@@ -33,14 +33,7 @@ class PrototypicalNetwork(MetricLearner):
         super().__init__(**kwargs)
         self.filters = int(filters)
         self.blocks = int(blocks)
-        self.backbone = conv4_backbone(
-            filters,
-            blocks,
-            downsampling="max_pool",
-            image_size=self.image_size,
-            name="embedding",
-            channels=self.channels,
-        )
+        self.backbone = self.max_pool_embedding(filters, blocks)
 
     def task_logits(self, support, support_labels, queries, training=False):
         ways = ops.max(support_labels) + 1
