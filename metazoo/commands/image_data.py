@@ -81,7 +81,6 @@ def prepare_training(args, recipe, checkpoint):
             check_episodes(
                 data, splits["test"], "test", ways, shots, args.queries, f"{preset}'s test episodes"
             )
-    settings = recipe["train"]
     sampler = image_folder.image_sampler(
         data, splits["train"], settings["ways"], settings["shots"], settings["queries"]
     )
