@@ -153,7 +153,12 @@ def build_parser():
         metavar="N",
         help="test episodes per preset (0: skip)",
     )
-    sub.add_argument("--queries", type=int, default=15, metavar="N", help="test queries per class")
+    sub.add_argument(
+        "--queries",
+        type=int,
+        metavar="N",
+        help="test queries per class (default: 15; 1 in Koch's protocol)",
+    )
     sub.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the test episodes")
 
     sub = add(
@@ -177,7 +182,12 @@ def build_parser():
     sub.add_argument(
         "--shots", type=int, metavar="K", help="support images per class (default: the preset's)"
     )
-    sub.add_argument("--queries", type=int, default=15, metavar="N", help="query images per class")
+    sub.add_argument(
+        "--queries",
+        type=int,
+        metavar="N",
+        help="query images per class (default: 15; 1 in Koch's protocol)",
+    )
     sub.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the test episodes")
     sub.add_argument(
         "--transductive",

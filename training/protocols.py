@@ -47,3 +47,44 @@ def omniglot_sampler(data_dir, split, ways, shots, queries, seed=0, image_size=2
     data = load_omniglot(resolve_data_dir(data_dir), image_size)
     rows, turns = data.classes(split_file(resolve_data_dir(data_dir), split))
     return EpisodeSampler(data.images, rows, turns, ways, shots, queries, seed)
+
+
+def recipe_protocol(recipe):
+    """The name of the protocol a recipe trains and is tested on: Vinyals' or Koch's."""
+    if recipe.get("protocol") == "koch":
+        from training.koch_protocol import PROTOCOL as KOCH
+
+        return KOCH
+    return PROTOCOL
+
+
+def evaluation_sampler(data_dir, protocol, ways, shots, queries, seed=0, image_size=28):
+    """The test-split episodes of a preset's `protocol` (its metadata's), on Omniglot."""
+    from training import koch_protocol
+
+    if protocol == koch_protocol.PROTOCOL:
+        return koch_protocol.koch_sampler(
+            data_dir, "test", ways, shots, queries, seed, image_size=image_size
+        )
+    return omniglot_sampler(data_dir, "test", ways, shots, queries, seed, image_size)
+
+
+def test_queries_and_examples(protocol, queries=None):
+    """`(queries per class, examples per class)` of a protocol's test split: Koch's tests one
+    query per class from its 4 test drawers (Lake's task), Vinyals' 15 (by default) of 20."""
+    from training import koch_protocol, omniglot
+
+    if protocol == koch_protocol.PROTOCOL:
+        default, examples = koch_protocol.TEST_QUERIES, len(koch_protocol.DRAWERS["test"])
+    else:
+        default, examples = 15, omniglot.DRAWERS
+    return (default if queries is None else queries), examples
+
+
+def test_split_name(protocol):
+    """How `metazoo eval` names a protocol's test split."""
+    from training import koch_protocol
+
+    if protocol == koch_protocol.PROTOCOL:
+        return "Omniglot, Lake's 10 one-shot alphabets, within-alphabet (Koch)"
+    return "Omniglot test split"

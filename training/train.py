@@ -173,6 +173,19 @@ def training_sampler(recipe, data_dir=None, seed=0):
         from training.sinusoid import SinusoidSampler
 
         return SinusoidSampler(settings["shots"], settings["queries"], seed=seed)
+    if recipe.get("protocol") == "koch":
+        from training.koch_protocol import koch_sampler
+
+        size = recipe["model"].get("image_size", 105)
+        return koch_sampler(
+            data_dir,
+            "train",
+            settings["ways"],
+            settings["shots"],
+            settings["queries"],
+            seed,
+            image_size=size,
+        )
     return protocols.omniglot_sampler(
         data_dir, "trainval", settings["ways"], settings["shots"], settings["queries"], seed
     )
@@ -231,7 +244,7 @@ def preset_metadata(recipe_name, preset_name, state, evaluation=None, data=None)
         "preset": preset_name,
         "algorithm": recipe["algorithm"],
         "dataset": "omniglot",
-        "protocol": protocols.PROTOCOL,
+        "protocol": protocols.recipe_protocol(recipe),
         "ways": ways,
         "shots": shots,
         "transductive": recipe["transductive"],

@@ -16,9 +16,8 @@ from metazoo.common import (
 
 
 def command_eval(args):
+    from training import protocols
     from training.evaluate import evaluate
-    from training.omniglot import DRAWERS
-    from training.protocols import omniglot_sampler
     from zoo.files import write_json_atomically
     from zoo.presets import METADATA_FILE
 
@@ -41,17 +40,20 @@ def command_eval(args):
     from metazoo.commands import image_data
 
     omniglot = image_data.data_kind(args.data) == "omniglot"
-    if min(ways, shots, args.queries) < 1 or (omniglot and shots + args.queries > DRAWERS):
+    protocol = metadata.get("protocol", protocols.PROTOCOL) if omniglot else None
+    queries, examples = protocols.test_queries_and_examples(protocol, args.queries)
+    args.queries = queries  # the protocol's default when not given
+    if min(ways, shots, queries) < 1 or (omniglot and shots + queries > examples):
         raise CommandError(
-            f"--shots {shots} + --queries {args.queries} must be positive and at most the "
-            f"{DRAWERS} examples of an Omniglot class"
+            f"--shots {shots} + --queries {queries} must be positive and at most the "
+            f"{examples} examples of an Omniglot class in this protocol's test split"
         )
     if omniglot:
         data_dir = omniglot_folder(args.data)
-        sampler = omniglot_sampler(
-            data_dir, "test", ways, shots, args.queries, args.seed, learner.image_size
+        sampler = protocols.evaluation_sampler(
+            data_dir, protocol, ways, shots, queries, args.seed, learner.image_size
         )
-        split = "Omniglot test split"
+        split = protocols.test_split_name(protocol)
     else:
         sampler, split = image_data.evaluation_sampler(args, learner, metadata, ways, shots)
     transductive = args.transductive or bool(metadata.get("transductive"))

@@ -56,6 +56,17 @@ def command_train(args):
         raise CommandError("--steps and --steps-per-epoch must be at least 1")
     if args.eval_episodes == 1 or args.eval_episodes < 0:
         raise CommandError("--eval-episodes must be 0 (no evaluation) or at least 2")
+    from training import protocols
+
+    protocol = protocols.recipe_protocol(recipe) if data_dir else None
+    args.queries, examples = protocols.test_queries_and_examples(protocol, args.queries)
+    largest = max(shots for _, shots in recipe["presets"].values())
+    too_many = bool(data_dir) and largest + args.queries > examples
+    if args.eval_episodes and (args.queries < 1 or too_many):
+        raise CommandError(
+            f"--queries {args.queries} must be positive and, with the presets' {largest} shots, "
+            f"at most the {examples} examples of a class in this protocol's test split"
+        )
     try:
         state, steps_per_epoch = checkpoints.resume_settings(
             checkpoint, args.recipe, args.steps_per_epoch, steps
@@ -101,9 +112,8 @@ def train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoc
     import warnings
 
     from metazoo.commands import image_data
-    from training import distributed, train
+    from training import distributed, protocols, train
     from training.evaluate import evaluate
-    from training.protocols import omniglot_sampler
 
     verbose = 1 if sys.stdout.isatty() else 2
     with warnings.catch_warnings():
@@ -142,8 +152,14 @@ def train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoc
                     prepared["data"], test, ways, shots, args.queries, args.seed
                 )
             else:
-                sampler = omniglot_sampler(
-                    data_dir, "test", ways, shots, args.queries, args.seed, learner.image_size
+                sampler = protocols.evaluation_sampler(
+                    data_dir,
+                    protocols.recipe_protocol(recipe),
+                    ways,
+                    shots,
+                    args.queries,
+                    args.seed,
+                    learner.image_size,
                 )
             result = evaluate(learner, sampler, args.eval_episodes, verbose=int(verbose == 1))
             evaluation = evaluation_metadata(result, args.queries, args.seed)
