@@ -1,10 +1,10 @@
 """Meta-training throughput and `adapt()` latency of every algorithm, at its recipes' sizes.
 
 The rows come from `training.recipes`: every recipe meta-trained on Omniglot episodes (the
-sinusoid recipes are left out), built at its real size by `recipes.build_learner` and compiled
-with `recipes.build_optimizer`, and first-order MAML as the MAML recipes with
-`first_order=True`. Recipes that train the same model on the same episodes (the second stages:
-`_long`, `_refine`, `_anneal`) give one row, named after the first of them.
+sinusoid recipes are left out, first-order MAML's are there), built at its real size by
+`recipes.build_learner` and compiled with `recipes.build_optimizer`. Recipes that train the
+same model on the same episodes (the second stages: `_long`, `_refine`, `_anneal`) give one
+row, named after the first of them.
 
 - Meta-training: `train_on_batch` (the compiled `train_step` that `fit` runs) on one synthetic
   batch of the recipe's `train` episodes (28x28 raw images, the protocol's; a meta-batch of
@@ -50,7 +50,7 @@ class Setting:
     """One row of the throughput table and its rows of the adaptation table.
 
     Args:
-        name: the row's name: the first recipe of its kind (with `fomaml:` for first order).
+        name: the row's name: the first recipe of its kind.
         algorithm: the short name (`algorithm_key`).
         recipe: the recipe, with the model overrides applied.
         presets: `(ways, shots)` to adapt to; empty when an earlier row has the same model.
@@ -63,13 +63,16 @@ class Setting:
 
 
 def algorithm_key(recipe):
-    """The short name of a recipe's algorithm: a key of `KEYS`, `matchingnet_fce` or `fomaml`."""
+    """The short name of a recipe's algorithm: a key of `KEYS`, `matchingnet_fce`, `fomaml` or
+    `siamese_koch`."""
     key = KEYS.get(recipe["algorithm"], recipe["algorithm"].lower())
     model = recipe["model"]
     if key == "matchingnet" and model.get("fce"):
         return "matchingnet_fce"
     if key == "maml" and model.get("first_order"):
         return "fomaml"
+    if key == "siamese" and model.get("encoder") == "koch":
+        return "siamese_koch"
     return key
 
 
@@ -78,15 +81,10 @@ def _frozen(value):
 
 
 def omniglot_recipes(recipes=None):
-    """`{name: recipe}` of the recipes meta-trained on Omniglot, and first-order MAML's."""
+    """`{name: recipe}` of the recipes meta-trained on Omniglot (first-order MAML's too)."""
     if recipes is None:
         from training.recipes import RECIPES as recipes
-    chosen = {name: r for name, r in recipes.items() if r.get("data", "omniglot") == "omniglot"}
-    for name, recipe in list(chosen.items()):
-        if recipe["algorithm"] == "MAML" and not recipe["model"].get("first_order"):
-            model = {**recipe["model"], "first_order": True}
-            chosen[f"fomaml: {name}"] = {**recipe, "model": model}
-    return chosen
+    return {name: r for name, r in recipes.items() if r.get("data", "omniglot") == "omniglot"}
 
 
 def settings(

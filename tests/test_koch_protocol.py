@@ -184,6 +184,7 @@ def test_metazoo_trains_and_evaluates_on_kochs_protocol(
     capsys, monkeypatch, tmp_path, omniglot_path
 ):
     from test_cli import assert_user_error, run
+
     from training import recipes
 
     monkeypatch.setitem(recipes.RECIPES, "tinykoch", TINY_KOCH_RECIPE)

@@ -78,6 +78,45 @@ RECIPES = {
     },
 }
 
+_FINN_20WAY = (
+    "Finn et al.'s 20-way settings (their reference code): meta-batch 16, 5 inner steps of "
+    "0.1, as many queries as shots, Adam 1e-3 for 60000 meta-iterations; 5 inner steps at test "
+    "(the reference code's test default is 10)."
+)
+RECIPES["maml_omniglot_20way"] = {
+    "algorithm": "MAML",
+    "model": {"ways": 20, "inner_steps": 5, "eval_inner_steps": 5, "inner_learning_rate": 0.1},
+    "train": {"ways": 20, "shots": 1, "queries": 1, "tasks_per_batch": 16},
+    "optimizer": {"learning_rate": 1e-3, "halve_every": None},
+    "steps": 60000,
+    "presets": {"maml_omniglot_20way_1shot": (20, 1), "maml_omniglot_20way_5shot": (20, 5)},
+    "paper": {(20, 1): 95.8, (20, 5): 98.9},
+    "transductive": False,
+    "notes": f"{_FINN_20WAY} One network, meta-trained on 20-way 1-shot tasks, serves 20-way "
+    f"1-shot and 5-shot. {_NOT_TRANSDUCTIVE}",
+}
+_FIRST_ORDER = (
+    "First-order MAML (MAML(first_order=True)): the inner gradient is a constant of the "
+    "meta-gradient, as Finn et al.'s first-order approximation; the Reptile paper reports its "
+    "numbers (FOMAML + T) with the same task settings."
+)
+RECIPES["fomaml_omniglot_5way"] = dict(
+    RECIPES["maml_omniglot_5way_1shot"],
+    model={**RECIPES["maml_omniglot_5way_1shot"]["model"], "first_order": True},
+    presets={"fomaml_omniglot_5way_1shot": (5, 1), "fomaml_omniglot_5way_5shot": (5, 5)},
+    paper={(5, 1): 98.3, (5, 5): 99.2},
+    notes=f"{_FIRST_ORDER} {_FINN_TASKS} One network, meta-trained on 5-way 1-shot tasks, "
+    f"serves 5-way 1-shot and 5-shot. {_NOT_TRANSDUCTIVE}",
+)
+RECIPES["fomaml_omniglot_20way"] = dict(
+    RECIPES["maml_omniglot_20way"],
+    model={**RECIPES["maml_omniglot_20way"]["model"], "first_order": True},
+    presets={"fomaml_omniglot_20way_1shot": (20, 1), "fomaml_omniglot_20way_5shot": (20, 5)},
+    paper={(20, 1): 89.4, (20, 5): 97.9},
+    notes=f"{_FIRST_ORDER} {_FINN_20WAY} One network, meta-trained on 20-way 1-shot tasks, "
+    f"serves 20-way 1-shot and 5-shot. {_NOT_TRANSDUCTIVE}",
+)
+
 
 _MATCHING_NOTES = (
     "After Vinyals et al.: Conv-4 with max-pooling, cosine attention (scale 1), the negative "
