@@ -78,10 +78,15 @@ def _frozen(value):
 
 
 def omniglot_recipes(recipes=None):
-    """`{name: recipe}` of the recipes meta-trained on Omniglot, and first-order MAML's."""
+    """`{name: recipe}` of the recipes meta-trained on Omniglot, and first-order MAML's (not
+    the recipes on Santoro et al.'s sequences, whose step is not the contract's)."""
     if recipes is None:
         from training.recipes import RECIPES as recipes
-    chosen = {name: r for name, r in recipes.items() if r.get("data", "omniglot") == "omniglot"}
+    chosen = {
+        name: r
+        for name, r in recipes.items()
+        if r.get("data", "omniglot") == "omniglot" and r.get("protocol") != "sequences"
+    }
     for name, recipe in list(chosen.items()):
         if recipe["algorithm"] == "MAML" and not recipe["model"].get("first_order"):
             model = {**recipe["model"], "first_order": True}

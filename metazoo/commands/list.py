@@ -172,7 +172,7 @@ def command_list(args):
                 status = f"{measured} ({metadata.get('test_episodes', '?')} test episodes)"
         paper = paper_accuracy(os.path.basename(os.path.normpath(name)), metadata)
         paper = f"paper {paper:.1f}%" if paper is not None else "paper -"
-        if is_sequence_preset(metadata):
+        if is_sequence_preset(metadata):  # the paper's accuracy per instance
             paper = sequences.format_paper(metadata)
         say(f"{name:<{width}}  {setting:<13} {status:<42} {paper}")
     return 0
