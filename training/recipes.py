@@ -385,11 +385,12 @@ RECIPES["mann_omniglot_15class"] = dict(
     presets={"mann_omniglot_15class": (15, 10)},
     paper={(15, 10): {1: 0.1, 2: 62.6, 3: 79.3, 5: 88.7, 10: 95.3}},
     paper_note="As recorded in issue 15, not confirmed in a readable copy of Table 1.",
-    notes=f"{_SANTORO_SEQUENCES} 15 classes: sequences of 150 steps (about 3x the cost of 5 "
-    "classes a step). The paper's 15-class row has 0.1% at the 1st instance, below the 1/15 "
-    "of a guess: that suggests its five-character string labels (snowkylin/ntm's five_hot; "
-    "a string never shown cannot be guessed), where this preset's one-hot labels can guess an "
-    "unseen class (our inference, not confirmed): compare from the 2nd instance on.",
+    notes=f"{_SANTORO_SEQUENCES} 15 classes: sequences of 150 steps (a step estimated at about "
+    "3x the 5-class one, about 11 h for the 20000 steps; not measured yet). The paper's "
+    "15-class row has 0.1% at the 1st instance, below the 1/15 of a guess: that suggests "
+    "its five-character string labels (snowkylin/ntm's five_hot; a string never shown cannot "
+    "be guessed), where this preset's one-hot labels can guess an unseen class (our "
+    "inference, not confirmed): compare from the 2nd instance on.",
 )
 
 _FINN_SINUSOID = (

@@ -29,6 +29,11 @@ def train(
 ):
     """Meta-trains a recipe, resuming from `checkpoint_dir` if it holds a checkpoint.
 
+    A recipe whose `protocol` is `"sequences"` (Santoro et al.'s, for MANN) is trained by
+    `training.sequence_recipes.train_sequence_recipe` on one machine, with the same folder,
+    steps, resumption, history and learning curve (and no `strategy`, `model` or
+    `validation`).
+
     Args:
         recipe_name: a key of `training.recipes.RECIPES`, or a recipe dict.
         checkpoint_dir: folder for the resumable checkpoint.
