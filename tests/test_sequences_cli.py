@@ -221,3 +221,24 @@ def test_sequence_bad_input_is_one_line(capsys, trained, tmp_path, omniglot_path
         patch.setitem(recipes.RECIPES, "other", TINY_RECIPE)
         argv[1] = "other"
         assert_user_error(run(capsys, *argv), f"recipe {TINY}")
+
+
+@pytest.mark.omniglot
+def test_a_fresh_run_starts_from_a_preset_and_records_it(capsys, trained, tmp_path, omniglot_path):
+    start = trained["folder"] / "whole" / "tiny_3class"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(recipes.RECIPES, TINY, TINY_RECIPE)
+        status, out, err = run(
+            capsys, "train", TINY, "--out", tmp_path / "out", "--checkpoint", tmp_path / "ckpt",
+            "--data", omniglot_path, "--steps", 1, "--eval-episodes", 0, "--init-from", start,
+        )  # fmt: skip
+    assert status == 0, err
+    preset = tmp_path / "out" / "tiny_3class"
+    metadata = json.loads((preset / "metadata.json").read_text())
+    assert metadata["train_steps"] == 1
+    assert metadata["init_from"]["preset"] == "tiny_3class"
+    assert metadata["init_from"]["train_steps"] == 4
+    # one Adam step moves each weight by at most the rate (5e-3) from the preset's
+    moved = zoo.load_preset(str(preset)).get_weights()
+    for a, b in zip(zoo.load_preset(str(start)).get_weights(), moved, strict=True):
+        assert np.abs(a - b).max() <= 5e-3 * 1.001
