@@ -81,10 +81,15 @@ def _frozen(value):
 
 
 def omniglot_recipes(recipes=None):
-    """`{name: recipe}` of the recipes meta-trained on Omniglot (first-order MAML's too)."""
+    """`{name: recipe}` of the recipes meta-trained on Omniglot episodes (first-order MAML's
+    too; not those on Santoro et al.'s sequences, whose step is not the contract's)."""
     if recipes is None:
         from training.recipes import RECIPES as recipes
-    return {name: r for name, r in recipes.items() if r.get("data", "omniglot") == "omniglot"}
+    return {
+        name: r
+        for name, r in recipes.items()
+        if r.get("data", "omniglot") == "omniglot" and r.get("protocol") != "sequences"
+    }
 
 
 def settings(

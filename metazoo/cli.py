@@ -93,6 +93,7 @@ def build_parser():
             "metazoo train maml_omniglot_5way_1shot --out runs/presets --steps 2000",
             "metazoo train protonet_omniglot --out runs/shapes --data shapes/   # <class>/*.png",
             "metazoo train maml_omniglot_5way_1shot --out runs/flowers --data tfds:NAME",
+            "metazoo train mann_omniglot_5class --out runs/presets   # Santoro et al.'s sequences",
             "(run the same command again to resume after an interruption)",
         ),
     )
@@ -170,6 +171,7 @@ def build_parser():
             "metazoo eval protonet_omniglot_5way_1shot --episodes 1000",
             "metazoo eval protonet_omniglot_5way_1shot --ways 20 --shots 5",
             "metazoo eval runs/presets/maml_omniglot_5way_1shot --write",
+            "metazoo eval runs/presets/mann_omniglot_5class --write   # per-instance table",
             "metazoo eval runs/shapes/protonet_omniglot_5way_5shot --data shapes/",
         ),
     )
@@ -203,7 +205,9 @@ def build_parser():
     sub.add_argument(
         "--figure",
         metavar="PNG",
-        help="sinusoid presets: where to write the adapted curves (default: PRESET_curves.png)",
+        help="sinusoid presets: where to write the adapted curves (default: "
+        "PRESET_curves.png); sequence presets (MANN on Santoro et al.'s protocol): the "
+        "accuracy-per-instance curve (default: PRESET_instances.png)",
     )
 
     sub = add(

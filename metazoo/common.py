@@ -108,7 +108,8 @@ def paper_accuracy(preset, metadata=None, setting=None):
         return None
     if setting is None:
         setting = RECIPES[recipe]["presets"].get(preset)
-    return RECIPES[recipe]["paper"].get(tuple(setting)) if setting else None
+    paper = RECIPES[recipe]["paper"].get(tuple(setting)) if setting else None
+    return None if isinstance(paper, dict) else paper  # a dict: per instance (sequences)
 
 
 def load_preset(name):

@@ -134,6 +134,9 @@ def train_sequences(
     batch=16,
     label=None,
     verbose=1,
+    optimizer=None,
+    callbacks=(),
+    init_from=None,
 ):
     """Meta-trains a MANN on the paper's sequences with Adam, resuming from a checkpoint.
 
@@ -152,6 +155,11 @@ def train_sequences(
         batch: episodes per step (16 in the reference code).
         label: a name for the run, checked on resume.
         verbose: Keras' verbosity.
+        optimizer: the optimizer of a fresh run (default: Adam at `learning_rate`); a resumed
+            run keeps its own, state included.
+        callbacks: more Keras callbacks (e.g. `learning_curve.monitoring_callbacks`).
+        init_from: where a fresh run's starting weights came from (a dict), recorded in the
+            checkpoint's state as `training.train` does.
 
     Returns:
         `(learner, state)`: the trained MANN and `{"epoch", "seconds", "steps", ...}`.
@@ -167,21 +175,26 @@ def train_sequences(
         initial_epoch, seconds = state["epoch"], state["seconds"]
     else:
         trainer = SequenceTrainer(learner)
-        trainer.compile(keras.optimizers.Adam(learning_rate))
+        trainer.compile(optimizer or keras.optimizers.Adam(learning_rate))
         initial_epoch, seconds = 0, 0.0
+    if state:
+        init_from = state.get("init_from")
     data = sampler.dataset(batch=batch, start=initial_epoch * steps_per_epoch * batch)
-    checkpoint = checkpoints.ResumableCheckpoint(checkpoint_dir, steps_per_epoch, label, seconds)
+    checkpoint = checkpoints.ResumableCheckpoint(
+        checkpoint_dir, steps_per_epoch, label, seconds, init_from=init_from
+    )
     if initial_epoch < epochs:
         trainer.fit(
             data,
             epochs=epochs,
             initial_epoch=initial_epoch,
             steps_per_epoch=steps_per_epoch,
-            callbacks=[checkpoint],
+            callbacks=[checkpoint, *callbacks],
             verbose=verbose,
         )
     final = checkpoints.read_state(checkpoint_dir) or {"epoch": initial_epoch, "seconds": seconds}
     final["steps"] = final["epoch"] * steps_per_epoch
+    final.setdefault("init_from", init_from)
     return trainer.learner, final
 
 
@@ -244,7 +257,7 @@ def instance_table(result, paper=None):
     """The per-instance result as a Markdown table (the paper's row under it, if given)."""
     instances = range(1, result["instances"] + 1)
     lines = [
-        "| | " + " | ".join(_ordinal(k) for k in instances) + " |",
+        "| | " + " | ".join(ordinal(k) for k in instances) + " |",
         "| --- |" + " --- |" * result["instances"],
         "| measured | "
         + " | ".join(
@@ -258,13 +271,19 @@ def instance_table(result, paper=None):
     return "\n".join(lines)
 
 
-def write_instance_curve(result, path):
-    """Writes accuracy against instance, with 95% intervals, as a PNG (the paper's figure)."""
+def write_instance_curve(result, path, paper=None):
+    """Writes accuracy against instance, with 95% intervals, as a PNG (the paper's figure).
+
+    `paper` (`{instance: accuracy}`) adds the paper's points as a second curve.
+    """
     instances = range(1, result["instances"] + 1)
-    curve = (instances, result["accuracy"], result["ci95"])
+    curves = {f"{result['classes']} classes": (instances, result["accuracy"], result["ci95"])}
+    if paper:
+        shown = sorted(k for k in paper if k <= result["instances"])
+        curves["paper"] = (shown, [paper[k] for k in shown])
     line_chart(
         path,
-        {f"{result['classes']} classes": curve},
+        curves,
         "instance",
         "accuracy (%)",
         y_limits=(0, 100),
@@ -273,5 +292,6 @@ def write_instance_curve(result, path):
     return path
 
 
-def _ordinal(k):
+def ordinal(k):
+    """`1st`, `2nd`, `3rd`, `4th`, ... (up to 20, the instances of an Omniglot class)."""
     return f"{k}{'st' if k == 1 else 'nd' if k == 2 else 'rd' if k == 3 else 'th'}"

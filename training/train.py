@@ -29,6 +29,11 @@ def train(
 ):
     """Meta-trains a recipe, resuming from `checkpoint_dir` if it holds a checkpoint.
 
+    A recipe whose `protocol` is `"sequences"` (Santoro et al.'s, for MANN) is trained by
+    `training.sequence_recipes.train_sequence_recipe` on one machine, with the same folder,
+    steps, resumption, history and learning curve (and no `strategy`, `model` or
+    `validation`).
+
     Args:
         recipe_name: a key of `training.recipes.RECIPES`, or a recipe dict.
         checkpoint_dir: folder for the resumable checkpoint.
@@ -67,6 +72,23 @@ def train(
             `steps_per_epoch`.
     """
     recipe = recipes.get_recipe(recipe_name)
+    if recipe.get("protocol") == "sequences":  # Santoro et al.'s sequences, one machine
+        from training.sequence_recipes import train_sequence_recipe
+
+        if model or validation is not None or (strategy and strategy.num_replicas_in_sync > 1):
+            raise ValueError("a sequence recipe takes no model, validation or strategy")
+        return train_sequence_recipe(
+            recipe_name,
+            checkpoint_dir,
+            data_dir=data_dir,
+            steps=steps,
+            steps_per_epoch=steps_per_epoch,
+            init_from=init_from,
+            seed=seed,
+            verbose=verbose,
+            callbacks=callbacks,
+            sampler=sampler,
+        )
     recipe_label = recipe_name if isinstance(recipe_name, str) else None
     steps = int(steps or recipe["steps"])
     settings = recipe["train"]
@@ -147,28 +169,43 @@ def _learner_to_train(recipe, settings, checkpoint_dir, state, init_from, model=
     init_from = init_from or recipe.get("init_from")
     start = None
     if init_from:
-        from zoo.presets import load_preset, preset_metadata
+        from zoo.presets import load_preset
 
         learner.set_weights(load_preset(init_from).get_weights())
-        origin = preset_metadata(init_from)
-        start = {
-            "preset": origin.get("preset", str(init_from)),
-            "train_steps": origin.get("train_steps"),
-            "train_seconds": origin.get("train_seconds"),
-            "weights_sha256": origin.get("weights_sha256"),
-        }
-        if origin.get("recipe"):
-            start["recipe"] = origin["recipe"]
-        if origin.get("init_from"):  # the whole lineage, not only the last run
-            start["init_from"] = origin["init_from"]
+        start = init_from_record(init_from)
     learner.compile(optimizer=recipes.build_optimizer(recipe))
     return learner, start, 0, 0.0
 
 
+def init_from_record(init_from):
+    """Where a run's starting weights came from, for its checkpoint state and presets'
+    metadata: the preset `init_from` (a name or folder) and its whole lineage."""
+    from zoo.presets import preset_metadata
+
+    origin = preset_metadata(init_from)
+    start = {
+        "preset": origin.get("preset", str(init_from)),
+        "train_steps": origin.get("train_steps"),
+        "train_seconds": origin.get("train_seconds"),
+        "weights_sha256": origin.get("weights_sha256"),
+    }
+    if origin.get("recipe"):
+        start["recipe"] = origin["recipe"]
+    if origin.get("init_from"):  # the whole lineage, not only the last run
+        start["init_from"] = origin["init_from"]
+    return start
+
+
 def training_sampler(recipe, data_dir=None, seed=0):
     """The episodes a recipe meta-trains on: Omniglot's `trainval` classes in its `train`
-    shapes, or generated sinusoid tasks for a recipe whose `data` is `"sinusoid"`."""
+    shapes, or generated sinusoid tasks for a recipe whose `data` is `"sinusoid"`, or the
+    `trainval` classes in Santoro et al.'s sequences for a recipe whose `protocol` is
+    `"sequences"`."""
     settings = recipe["train"]
+    if recipe.get("protocol") == "sequences":
+        from training.sequence_recipes import sequence_sampler
+
+        return sequence_sampler(recipe, data_dir, "trainval", seed)
     if recipe.get("data") == "sinusoid":
         from training.sinusoid import SinusoidSampler
 
@@ -267,11 +304,15 @@ def preset_metadata(recipe_name, preset_name, state, evaluation=None, data=None)
         from training.sinusoid_evaluate import preset_fields
 
         metadata.update(preset_fields())
+    if recipe.get("protocol") == "sequences":  # accuracy per instance, not one number
+        from training import sequence_recipes
+
+        metadata.update(sequence_recipes.preset_fields(recipe, preset_name))
     if data:
         metadata.update(data, paper_accuracy=None)
     if evaluation:
         metadata.update(evaluation)
-        if "accuracy" not in evaluation:  # a regression preset: MSE, no accuracy
+        if "accuracy" not in evaluation:  # regression (MSE) or sequences (per instance)
             return metadata
         paper = metadata["paper_accuracy"]  # None: the paper has no number for the setting
         metadata["meets_paper"] = None if paper is None else bool(evaluation["accuracy"] >= paper)

@@ -26,6 +26,12 @@ def command_eval(args):
         from metazoo.commands.eval_sinusoid import command_eval_sinusoid
 
         return command_eval_sinusoid(args, learner, metadata, directory)
+    from training.sequence_recipes import is_sequence_preset
+
+    if is_sequence_preset(metadata):  # Santoro et al.'s protocol: accuracy per instance
+        from metazoo.commands.sequences import command_eval_sequences
+
+        return command_eval_sequences(args, learner, metadata, directory)
     ways = args.ways or int(metadata["ways"])
     shots = args.shots or int(metadata["shots"])
     own = (ways, shots) == (int(metadata["ways"]), int(metadata["shots"]))

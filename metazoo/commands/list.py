@@ -46,6 +46,8 @@ def episode_shape(recipe, preset):
         return "?"
     if recipe.get("data") == "sinusoid":  # regression: meta-batches of tasks of K points
         return f"of {train['tasks_per_batch']} tasks K = {train['shots']}"
+    if recipe.get("protocol") == "sequences":  # Santoro et al.'s labelled sequences
+        return f"of {train['tasks_per_batch']} sequences {train['classes']} x {train['instances']}"
     return f"{train['ways']}-way {train['shots']}-shot"
 
 
@@ -88,7 +90,11 @@ def markdown_table(rows):
         ]
         lines.append("| " + " | ".join(cells) + " |")
     regression = sinusoid_markdown_table(rows)
-    return "\n".join(lines) + (f"\n\n{regression}" if regression else "")
+    from metazoo.commands import sequences
+
+    per_instance = sequences.markdown_table(rows, training_summary)
+    tables = ["\n".join(lines), regression, per_instance]
+    return "\n\n".join(table for table in tables if table)
 
 
 def sinusoid_markdown_table(rows):
@@ -128,6 +134,8 @@ def format_sinusoid_mse(metadata):
 
 
 def command_list(args):
+    from metazoo.commands import sequences
+    from training.sequence_recipes import is_sequence_preset
     from zoo import presets
 
     rows = [
@@ -155,11 +163,16 @@ def command_list(args):
             if metadata.get("dataset") == "sinusoid":  # regression: MSE, not accuracy
                 setting = f"K={metadata.get('shots', '?')} regression"
                 measured = format_sinusoid_mse(metadata)
+            if is_sequence_preset(metadata):  # accuracy per instance
+                setting = f"{metadata['classes']} x {metadata['instances']} seq"
+                measured = sequences.format_instances(metadata)
             if measured is None:
                 status = "not measured"
             else:
                 status = f"{measured} ({metadata.get('test_episodes', '?')} test episodes)"
         paper = paper_accuracy(os.path.basename(os.path.normpath(name)), metadata)
         paper = f"paper {paper:.1f}%" if paper is not None else "paper -"
+        if is_sequence_preset(metadata):  # the paper's accuracy per instance
+            paper = sequences.format_paper(metadata)
         say(f"{name:<{width}}  {setting:<13} {status:<42} {paper}")
     return 0

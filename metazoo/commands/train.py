@@ -46,6 +46,14 @@ def command_train(args):
     from metazoo.commands import image_data
 
     recipe = recipes.RECIPES[args.recipe]
+    sequences = recipe.get("protocol") == "sequences"  # Santoro et al.'s protocol
+    if sequences:
+        from metazoo.commands.sequences import check_sequence_data
+        from training.distributed import cluster_config
+
+        check_sequence_data(args.data)
+        if cluster_config() is not None:
+            raise CommandError("sequence recipes train on one machine; unset TF_CONFIG")
     omniglot = image_data.data_kind(args.data) == "omniglot"
     sinusoid = recipe.get("data") == "sinusoid" and args.data is None  # generated: no files
     data_dir = omniglot_folder(args.data) if omniglot and not sinusoid else None
@@ -132,6 +140,11 @@ def train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoc
         )
     if not distributed.is_chief(distributed.cluster_strategy()):
         say("trained as a worker of the cluster in TF_CONFIG; the chief writes the presets")
+        return state
+    if recipe.get("protocol") == "sequences":
+        from metazoo.commands.sequences import write_sequence_presets
+
+        write_sequence_presets(args, recipe, learner, state, data_dir)
         return state
     for preset, (ways, shots) in recipe["presets"].items():
         evaluation = None
