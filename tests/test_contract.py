@@ -142,6 +142,31 @@ def test_the_adapted_classifier_fine_tunes_and_leaves_the_learner_alone(learner,
     assert_weights_equal(learner_weights, weights_of(learner))
 
 
+def test_adapting_and_fine_tuning_task_b_leaves_the_classifier_of_task_a_alone(learner):
+    """Classifiers of two tasks share structure and compiled passes, never variables."""
+    ways = ways_of(learner)
+    task_a, _ = random_episode(ways=ways, shots=2, queries=2, seed=3)
+    task_b, labels_b = random_episode(ways=ways, shots=2, queries=2, seed=4)
+    learner_weights = weights_of(learner)
+    queries = task_a["query_images"]
+    classifier_a = learner.adapt(task_a["support_images"], task_a["support_labels"])
+    before = np.asarray(classifier_a(queries))
+    weights_a = weights_of(classifier_a)
+
+    classifier_b = learner.adapt(task_b["support_images"], task_b["support_labels"])
+    assert any_weight_changed(weights_a, weights_of(classifier_b)), "task B is not task A"
+    assert not np.array_equal(np.asarray(classifier_b(queries)), before)
+    assert not {id(v) for v in classifier_a.variables} & {id(v) for v in classifier_b.variables}
+    classifier_b.compile(keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+    weights_b = weights_of(classifier_b)
+    classifier_b.fit(task_b["query_images"], labels_b, epochs=2, batch_size=2 * ways, verbose=0)
+
+    assert any_weight_changed(weights_b, weights_of(classifier_b))
+    assert_weights_equal(weights_a, weights_of(classifier_a))
+    np.testing.assert_array_equal(np.asarray(classifier_a(queries)), before)
+    assert_weights_equal(learner_weights, weights_of(learner))
+
+
 # -- 3. meta-training ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def trained(name):

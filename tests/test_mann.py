@@ -445,6 +445,26 @@ def test_the_adapted_classifier_holds_the_state_after_the_support_sequence():
     }
 
 
+def test_new_tasks_share_one_compiled_forward_pass_traced_once():
+    """The controller's `LSTMCell` has a seed generator: its state is one of the variables the
+    shared pass takes, so MANN's classifiers share it instead of each tracing its own."""
+    learner = seeded_mann()
+    classifiers = []
+    for seed in range(3):
+        episode, _ = random_episode(ways=3, shots=2, seed=seed)
+        classifier = learner.adapt(episode["support_images"], episode["support_labels"])
+        probabilities = classifier.predict(episode["query_images"], verbose=0)
+        keras_probabilities = keras.Model.predict(classifier, episode["query_images"], verbose=0)
+        np.testing.assert_allclose(probabilities, keras_probabilities, rtol=1e-5, atol=1e-7)
+        classifiers.append(classifier)
+    forwards = {id(classifier.shared_forward()) for classifier in classifiers}
+    assert len(forwards) == 1 and id(None) not in forwards
+    forward = classifiers[0].shared_forward()
+    assert forward.function(False, None).experimental_get_tracing_count() == 1
+    functions = learner.adaptation_cache._functions
+    assert all(function.experimental_get_tracing_count() == 1 for function in functions.values())
+
+
 def test_layer_configs_round_trip_and_too_many_heads_are_refused():
     cell = MANNCell(4, controller_units=6, memory_rows=5, memory_width=3, read_heads=2, gamma=0.9)
     assert MANNCell.from_config(cell.get_config()).get_config() == cell.get_config()

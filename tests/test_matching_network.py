@@ -237,6 +237,24 @@ def test_adapt_equals_the_learner_and_classifies_each_query_alone(kind, request,
             assert old is not new  # a copy: fine-tuning the classifier leaves the learner alone
 
 
+def test_fce_adapts_new_tasks_of_one_shape_without_tracing_again(fce):
+    """The sort and the bidirectional LSTM run compiled, traced once; the classifiers of all
+    tasks share one compiled forward pass (`SharedForward`), traced once."""
+    classifiers = []
+    for seed in range(3):
+        episode, _ = random_episode(ways=3, shots=2, queries=2, seed=seed)
+        classifier = fce.adapt(episode["support_images"], episode["support_labels"])
+        classifier.predict(episode["query_images"], verbose=0)
+        classifiers.append(classifier)
+    forwards = {id(classifier.shared_forward()) for classifier in classifiers}
+    assert len(forwards) == 1 and id(None) not in forwards
+    forward = classifiers[0].shared_forward()
+    assert forward.function(False, None).experimental_get_tracing_count() == 1
+    functions = fce.adaptation_cache._functions
+    assert "support_sequence" in functions
+    assert all(function.experimental_get_tracing_count() == 1 for function in functions.values())
+
+
 def test_the_recipes_serve_the_eight_preset_names():
     from training.recipes import RECIPES
     from zoo.matching_network.matching_network_presets import MATCHING_NETWORK_PRESETS

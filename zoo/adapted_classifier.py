@@ -25,6 +25,27 @@ def build_classifier(preprocessing_config, head_layers, name):
     return AdaptedClassifier(images, probabilities, name=name)
 
 
+INITIALIZERS = ("kernel_initializer", "recurrent_initializer", "bias_initializer")
+
+
+def zero_initializers(layer):
+    """Makes `layer` and its sublayers, not yet built, start their weights at zero.
+
+    For a head layer whose weights are all assigned once it is built (the learner's values in
+    `adapt`, a file's when it is loaded): random initial values would be drawn only to be
+    overwritten, and for large recurrent weights (an orthogonal initializer takes a QR
+    decomposition) drawing them took most of the time of building the head.
+
+    Returns:
+        `layer`.
+    """
+    for sublayer in layer._flatten_layers(include_self=True):
+        for attribute in INITIALIZERS:
+            if getattr(sublayer, attribute, None) is not None:
+                setattr(sublayer, attribute, keras.initializers.Zeros())
+    return layer
+
+
 def structure_key(head_layers):
     """A key equal for head layers that build classifiers of the same structure.
 
@@ -60,11 +81,12 @@ class SharedForward:
     """The forward pass of a kind of adapted classifier, compiled once and run on any weights.
 
     It holds a private template classifier of that structure and runs
-    `template.stateless_call` under `tf.function`, with the weights of the classifier being
+    `template.stateless_call` under `tf.function`, with the variables of the classifier being
     called as arguments: every classifier of the structure (one per adapted task) runs the
     same traced graph, where a classifier of its own would trace a graph of its own on its
     first `predict` or call. Nothing is captured, so a classifier that uses it still saves
-    and exports on its own.
+    and exports on its own. The variables are `model.variables`: the weights and the state
+    of any seed generator (Keras' `LSTMCell` has one, used only with dropout).
 
     Args:
         template: an `AdaptedClassifier` of the structure, not used for anything else.
@@ -73,15 +95,15 @@ class SharedForward:
     def __init__(self, template):
         template.share_forward(None)
         self.template = template
-        self.trainable, self.non_trainable = state_positions(template)
-        self.specs = [(tuple(w.shape), w.dtype) for w in template.weights]
+        self.trainable, self.non_trainable = state_positions(template, template.variables)
+        self.specs = [(tuple(w.shape), w.dtype) for w in template.variables]
         self.input_dtype = template.inputs[0].dtype
         self.input_shape = (None, None, None, template.inputs[0].shape[-1])
         self._functions = {}
 
     def fits(self, model):
-        """Whether `model`'s weights have the template's shapes and dtypes, in order."""
-        return [(tuple(w.shape), w.dtype) for w in model.weights] == self.specs
+        """Whether `model`'s variables have the template's shapes and dtypes, in order."""
+        return [(tuple(w.shape), w.dtype) for w in model.variables] == self.specs
 
     def function(self, training, weights):
         """The compiled `(trainable, non_trainable, images) -> (outputs, updates)`.
@@ -115,7 +137,7 @@ class SharedForward:
         )
 
     def __call__(self, weights, images, training):
-        """Runs the compiled pass on `weights` (a model's `weights`); assigns state updates."""
+        """Runs the compiled pass on `weights` (a model's `variables`); assigns state updates."""
         training = bool(training)
         outputs, updates = self.function(training, weights)(
             *self._variables(weights), ops.cast(ops.convert_to_tensor(images), self.input_dtype)
@@ -144,7 +166,7 @@ class AdaptedClassifier(keras.Model):
         self._forward = Untracked(None)
 
     def share_forward(self, forward):
-        """Runs calls through `forward` (a `SharedForward`) if it fits this model's weights.
+        """Runs calls through `forward` (a `SharedForward`) if it fits this model's variables.
 
         With None (or a pass that does not fit), the model runs as a plain functional model.
         """
@@ -157,7 +179,7 @@ class AdaptedClassifier(keras.Model):
         if self._forward.value is None and tf.executing_eagerly():
             try:
                 self.share_forward(SharedForward(self.from_config(self.get_config())))
-            except ValueError:  # state that is not a weight (e.g. a seed)
+            except ValueError:  # state outside the model's variables
                 self.share_forward(None)
         forward = self._forward.value
         return None if forward in (None, PLAIN) else forward
@@ -169,7 +191,7 @@ class AdaptedClassifier(keras.Model):
         forward = self.shared_forward() if array and mask is None and not kwargs else None
         if forward is None:
             return super().call(inputs, training=training, mask=mask, **kwargs)
-        return forward(self.weights, inputs, training)
+        return forward(self.variables, inputs, training)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Like `keras.Model.predict`; an array goes through `__call__` batch by batch."""

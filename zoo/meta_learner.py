@@ -171,7 +171,7 @@ class MetaLearner(keras.Model):
 
         try:
             forward = self.adaptation_cache.forward(key, template)
-        except ValueError:  # state that is not a weight (e.g. a seed): no shared pass
+        except ValueError:  # state outside the classifier's variables: no shared pass
             forward = None
         return classifier.share_forward(forward)
 

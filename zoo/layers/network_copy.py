@@ -17,17 +17,24 @@ class Untracked:
         self.value = value
 
 
-def state_positions(model):
+def state_positions(model, variables=None):
     """Where the state `model.stateless_call` takes lies in `model.weights`.
 
+    Args:
+        model: a Keras layer or model.
+        variables: the list to find the state in, by default `model.weights`
+            (`model.variables` also holds the state of seed generators).
+
     Returns:
-        `(trainable, non_trainable)`: the positions in `model.weights` of
+        `(trainable, non_trainable)`: the positions in `variables` of
         `model.trainable_variables` and of `model.non_trainable_variables`.
 
     Raises:
-        ValueError: when the model has state that is not a weight (e.g. a seed generator).
+        ValueError: when the model has state that is not in `variables` (e.g. a seed
+            generator's, which is not a weight).
     """
-    index = {id(weight): position for position, weight in enumerate(model.weights)}
+    variables = model.weights if variables is None else variables
+    index = {id(weight): position for position, weight in enumerate(variables)}
     try:
         return (
             [index[id(v)] for v in model.trainable_variables],

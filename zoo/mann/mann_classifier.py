@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from zoo.adapted_classifier import zero_initializers
 from zoo.mann.mann_cell import MANNCell, MemoryState
 
 
@@ -56,7 +57,8 @@ class MANNClassifier(keras.layers.Layer):
             addressing,
             name="mann_cell",
         )
-        self.cell.build((None, self.features))
+        # Every weight of the cell is assigned: the learner's in `adapt`, a file's on loading.
+        zero_initializers(self.cell).build((None, self.features))
         rows, width, heads = memory_rows, memory_width, read_heads
 
         def state(shape, name, trainable=True):

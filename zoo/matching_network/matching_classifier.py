@@ -67,6 +67,9 @@ class MatchingClassifier(keras.layers.Layer):
             if self.fce
             else None
         )
+        # Every weight exists now: built, so that Keras does not trace `call` to build the
+        # layer when a functional model is made of it (the attention LSTM's reads, per task).
+        self.built = True
 
     def call(self, embeddings):
         if self.attention is not None:

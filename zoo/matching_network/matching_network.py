@@ -141,7 +141,14 @@ class MatchingNetwork(MetricLearner):
 
     def metric_head(self, support_embeddings, support_labels):
         ways = int(ops.max(support_labels)) + 1
-        embeddings, labels = self._support_sequence(support_embeddings, support_labels)
+        # With FCE, the sort and the bidirectional LSTM run compiled, traced once per support
+        # size (eagerly, the LSTM's loop over the sequence took most of `adapt`).
+        support_sequence = (
+            self.compiled_function("support_sequence", self._support_sequence)
+            if self.fce
+            else self._support_sequence
+        )
+        embeddings, labels = support_sequence(support_embeddings, support_labels)
         head = MatchingClassifier(
             support_size=int(ops.shape(embeddings)[0]),
             ways=ways,
