@@ -61,14 +61,7 @@ class EpisodeSampler:
         images = rotate(images, tf.gather(self.turns, picked))
         if len(self.images.shape) == 4:  # one channel, stored without its axis
             images = images[..., None]
-        side, channels = tf.shape(images)[2], images.shape[-1]
-        labels = tf.range(n, dtype=tf.int32)
-        episode = {
-            "support_images": tf.reshape(images[:, :k], [n * k, side, side, channels]),
-            "support_labels": tf.repeat(labels, k),
-            "query_images": tf.reshape(images[:, k:], [n * q, side, side, channels]),
-        }
-        return episode, tf.repeat(labels, q)
+        return labelled_episode(images, n, k, q)
 
     def dataset(self, episodes=None, tasks_per_batch=None, start=0):
         """A data set of episodes `start, start+1, ...` (endless when `episodes` is None).
@@ -87,6 +80,20 @@ class EpisodeSampler:
         if tasks_per_batch:
             data = data.batch(tasks_per_batch, drop_remainder=True)
         return data.prefetch(tf.data.AUTOTUNE)
+
+
+def labelled_episode(images, ways, shots, queries):
+    """`(episode dict, query labels)` from `[N, K + Q, S, S, C]` images: class n's first K
+    images are its support set, the other Q its queries; class n is labelled n."""
+    n, k, q = ways, shots, queries
+    side, channels = tf.shape(images)[2], images.shape[-1]
+    labels = tf.range(n, dtype=tf.int32)
+    episode = {
+        "support_images": tf.reshape(images[:, :k], [n * k, side, side, channels]),
+        "support_labels": tf.repeat(labels, k),
+        "query_images": tf.reshape(images[:, k:], [n * q, side, side, channels]),
+    }
+    return episode, tf.repeat(labels, q)
 
 
 def rotate(images, turns):

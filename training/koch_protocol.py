@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from training.episodes import EpisodeSampler
+from training.episodes import EpisodeSampler, labelled_episode
 
 PROTOCOL = "omniglot-koch-105x105-within-alphabet"
 IMAGE_SIZE = 105
@@ -69,8 +69,7 @@ DISTORTIONS = {
     "t_x": (-2.0, 2.0),
     "t_y": (-2.0, 2.0),
 }
-_IDENTITY = {"theta": 0.0, "rho_x": 0.0, "rho_y": 0.0, "s_x": 1.0, "s_y": 1.0}
-_IDENTITY.update(t_x=0.0, t_y=0.0)
+_IDENTITY = {name: 1.0 if name in ("s_x", "s_y") else 0.0 for name in DISTORTIONS}
 
 
 def alphabet_of(character):
@@ -228,15 +227,8 @@ class WithinAlphabetSampler:
         scores = tf.where(tf.range(tf.shape(rows)[0]) < size, scores, 2.0)  # padding last
         picked = tf.gather(rows, tf.argsort(scores)[:n])
         drawers = tf.argsort(tf.random.stateless_uniform([tf.shape(self.images)[1]], keys[2]))
-        images = tf.gather(tf.gather(self.images, picked), drawers[: k + q], axis=1)[..., None]
-        side = tf.shape(images)[2]
-        labels = tf.range(n, dtype=tf.int32)
-        episode = {
-            "support_images": tf.reshape(images[:, :k], [n * k, side, side, 1]),
-            "support_labels": tf.repeat(labels, k),
-            "query_images": tf.reshape(images[:, k:], [n * q, side, side, 1]),
-        }
-        return episode, tf.repeat(labels, q)
+        images = tf.gather(tf.gather(self.images, picked), drawers[: k + q], axis=1)
+        return labelled_episode(images[..., None], n, k, q)
 
     dataset = EpisodeSampler.dataset
 

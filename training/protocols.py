@@ -69,7 +69,7 @@ def evaluation_sampler(data_dir, protocol, ways, shots, queries, seed=0, image_s
     return omniglot_sampler(data_dir, "test", ways, shots, queries, seed, image_size)
 
 
-def test_queries_and_examples(protocol, queries=None):
+def evaluation_queries_and_examples(protocol, queries=None):
     """`(queries per class, examples per class)` of a protocol's test split: Koch's tests one
     query per class from its 4 test drawers (Lake's task), Vinyals' 15 (by default) of 20."""
     from training import koch_protocol, omniglot
@@ -81,7 +81,7 @@ def test_queries_and_examples(protocol, queries=None):
     return (default if queries is None else queries), examples
 
 
-def test_split_name(protocol):
+def evaluation_split_name(protocol):
     """How `metazoo eval` names a protocol's test split."""
     from training import koch_protocol
 

@@ -47,7 +47,7 @@ def command_eval(args):
 
     omniglot = image_data.data_kind(args.data) == "omniglot"
     protocol = metadata.get("protocol", protocols.PROTOCOL) if omniglot else None
-    queries, examples = protocols.test_queries_and_examples(protocol, args.queries)
+    queries, examples = protocols.evaluation_queries_and_examples(protocol, args.queries)
     args.queries = queries  # the protocol's default when not given
     if min(ways, shots, queries) < 1 or (omniglot and shots + queries > examples):
         raise CommandError(
@@ -59,7 +59,7 @@ def command_eval(args):
         sampler = protocols.evaluation_sampler(
             data_dir, protocol, ways, shots, queries, args.seed, learner.image_size
         )
-        split = protocols.test_split_name(protocol)
+        split = protocols.evaluation_split_name(protocol)
     else:
         sampler, split = image_data.evaluation_sampler(args, learner, metadata, ways, shots)
     transductive = args.transductive or bool(metadata.get("transductive"))

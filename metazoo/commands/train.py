@@ -67,7 +67,7 @@ def command_train(args):
     from training import protocols
 
     protocol = protocols.recipe_protocol(recipe) if data_dir else None
-    args.queries, examples = protocols.test_queries_and_examples(protocol, args.queries)
+    args.queries, examples = protocols.evaluation_queries_and_examples(protocol, args.queries)
     largest = max(shots for _, shots in recipe["presets"].values())
     too_many = bool(data_dir) and largest + args.queries > examples
     if args.eval_episodes and (args.queries < 1 or too_many):
