@@ -7,11 +7,10 @@ import tensorflow as tf
 def per_example_gradients(logits_function, weights, images, labels):
     """nabla_W L(x_i, y_i) for every example i alone: `[n, *W.shape]` per weight W, constants.
 
-    One Jacobian of the vector of per-example cross-entropies (vectorized with `pfor`, no
-    loop over the examples): example i's loss depends on image i only (no batch statistics),
-    so row i of the Jacobian is its own gradient. The result is under `stop_gradient`: the
-    meta information is an input of the weight generators, not a path of the meta-gradient
-    (the authors' code moves it to numpy).
+    One backward pass per example, vectorized over the examples (`tf.vectorized_map`, no
+    Python loop): a Jacobian of the batch's losses would run n backward passes over the whole
+    batch. The result is under `stop_gradient`: the meta information is an input of the weight
+    generators, not a path of the meta-gradient (the authors' code moves it to numpy).
 
     Reference:
         Munkhdalai & Yu, "Meta Networks", ICML 2017, section 3.1 (meta information: loss
@@ -26,12 +25,20 @@ def per_example_gradients(logits_function, weights, images, labels):
     # Differentiated by the weights' values as tensors, substituted for the variables
     # (`StatelessScope`): a tape cannot watch a distributed variable outside a replica.
     values = [tf.convert_to_tensor(weight) for weight in weights]
-    with tf.GradientTape(watch_accessed_variables=False) as tape:
-        tape.watch(values)
-        with keras.StatelessScope(state_mapping=list(zip(weights, values, strict=True))):
-            logits = logits_function(images)
-        losses = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
-    return [tf.stop_gradient(jacobian) for jacobian in tape.jacobian(losses, values)]
+
+    def gradient(example):
+        image, label = example
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(values)
+            with keras.StatelessScope(state_mapping=list(zip(weights, values, strict=True))):
+                logits = logits_function(image[None])
+            loss = keras.losses.sparse_categorical_crossentropy(
+                label[None], logits, from_logits=True
+            )
+        return tape.gradient(loss, values)
+
+    gradients = tf.vectorized_map(gradient, (images, labels))
+    return [tf.stop_gradient(g) for g in gradients]
 
 
 def chunk_gradients(gradients, chunks):
