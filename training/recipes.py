@@ -390,23 +390,29 @@ RECIPES["mann_omniglot"] = {
         "image_size": 20,
     },
     "train": {"ways": 5, "shots": 1, "queries": 5, "tasks_per_batch": 16},
-    "optimizer": {"learning_rate": 1e-3, "halve_every": 10000},
-    "steps": 40000,
+    "init_from": "mann_omniglot_5class",
+    "optimizer": {"learning_rate": 1e-3, "halve_every": 1000},
+    "steps": 4000,
     "presets": {"mann_omniglot_5way_1shot": (5, 1)},
     "paper": {(5, 1): None},
     "transductive": False,
-    "notes": f"{_SANTORO} 5-way 1-shot 5-query episodes, 40000 steps (640000 episodes), the "
-    "rate halved every 10000.",
+    "notes": f"{_SANTORO} Started from the network of mann_omniglot_5class (the paper's "
+    "sequences: it has learned to bind labels to images in memory), then 4000 steps of 5-way "
+    "1-shot 5-query episodes (64000 episodes) in the contract's format, Adam 1e-3 halved "
+    "every 1000 steps: the contract's episodes (the support set in class order, each query "
+    "alone with the null label) differ from the sequences it was trained on.",
 }
 RECIPES["mann_omniglot_5shot"] = dict(
     RECIPES["mann_omniglot"],
     train={"ways": 5, "shots": 5, "queries": 5, "tasks_per_batch": 16},
-    steps=20000,
-    optimizer={"learning_rate": 1e-3, "halve_every": 5000},
+    init_from="mann_omniglot_5way_1shot",
+    steps=2000,
+    optimizer={"learning_rate": 5e-4, "halve_every": 1000},
     presets={"mann_omniglot_5way_5shot": (5, 5)},
     paper={(5, 5): None},
-    notes=f"{_SANTORO} 5-way 5-shot 5-query episodes (a sequence of 26 steps), 20000 steps "
-    "(320000 episodes), the rate halved every 5000.",
+    notes=f"{_SANTORO} Started from mann_omniglot_5way_1shot (itself from the sequence "
+    "network of mann_omniglot_5class), then 2000 steps of 5-way 5-shot 5-query episodes (a "
+    "sequence of 26 steps; 32000 episodes), Adam 5e-4 halved every 1000 steps.",
 )
 
 
