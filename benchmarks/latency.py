@@ -7,7 +7,8 @@ classifier reads the support set K = 2 times per query. Rows:
 - a new task: `adapt` on a support set not seen before, then `predict` on 25 queries of the
   new classifier (what a user of the zoo meets per task); each call takes the next of
   `TASKS` different support sets, so every call builds and runs a new classifier;
-- `adapt()` alone, and for MAML against the number of inner steps (1, 5, 10, 20);
+- `adapt()` alone, and against the number of updates (1, 5, 10, 20) for MAML's inner steps
+  and the LSTM meta-learner's T (its recipe's learner: Conv-4 with 32 filters);
 - the adapted classifier on batches of 1 and 25 raw images: `predict`, `model(x)`,
   `predict_on_batch`, a `tf.function` with input signature `[None, None, None, 1]` float32,
   and onnxruntime on the ONNX file `export.to_onnx` writes;
@@ -31,6 +32,10 @@ TASKS = 12
 BATCHES = (1, QUERIES)
 MAML_STEPS = (1, 5, 10, 20)
 MAML_SETTINGS = {"ways": WAYS, "inner_steps": 1, "eval_inner_steps": 3, "inner_learning_rate": 0.4}
+LSTM_STEPS = (1, 5, 10, 20)
+LSTM_SETTINGS = {"ways": WAYS, "filters": 32}
+SWEPT = {"MAML": "inner steps", "LSTM meta-learner": "updates"}
+"""The models whose `adapt()` is timed against its number of updates, and what they are."""
 MATCHING_READ_STEPS = 2
 ADAPTATION = {
     "ProtoNet": "embed support, prototypes",
@@ -48,6 +53,12 @@ TORCH_TASK = "new task: clone + 3 steps + softmax"
 def maml(eval_inner_steps=MAML_SETTINGS["eval_inner_steps"]):
     """A MAML with the presets' settings and fresh random weights."""
     learner = zoo.MAML(**{**MAML_SETTINGS, "eval_inner_steps": eval_inner_steps})
+    return learner.build_for_episode(WAYS, SHOTS)
+
+
+def lstm_meta_learner(inner_steps):
+    """An LSTM meta-learner of its recipe's size making `inner_steps` updates (fresh weights)."""
+    learner = zoo.LSTMMetaLearner(**LSTM_SETTINGS, inner_steps=inner_steps)
     return learner.build_for_episode(WAYS, SHOTS)
 
 
@@ -115,7 +126,14 @@ def name(*parts):
     return SEPARATOR.join(str(part) for part in parts)
 
 
-def build(maml_steps=MAML_STEPS, learners=learners, maml=maml, onnx=True):
+def build(
+    maml_steps=MAML_STEPS,
+    learners=learners,
+    maml=maml,
+    onnx=True,
+    lstm_steps=LSTM_STEPS,
+    lstm=lstm_meta_learner,
+):
     """Builder of the TensorFlow worker: adaptation and classifier calls, `model | call | n`.
 
     Args:
@@ -123,6 +141,8 @@ def build(maml_steps=MAML_STEPS, learners=learners, maml=maml, onnx=True):
         learners: makes `{name: learner}` of the other rows.
         maml: makes the MAML learner of those rows from a number of inner steps.
         onnx: whether to export to ONNX and time onnxruntime.
+        lstm_steps: the numbers of updates T of the LSTM meta-learner's adaptation rows.
+        lstm: makes the LSTM meta-learner of those rows from T.
     """
     support_sets, queries = tasks()
     rng = np.random.default_rng(1)
@@ -156,11 +176,13 @@ def build(maml_steps=MAML_STEPS, learners=learners, maml=maml, onnx=True):
                 calls["onnxruntime"] = lambda s=session, x=images, i=input_name: s.run(None, {i: x})
             for call, function in calls.items():
                 steps[name(model_name, call, size)] = function
-    for count in maml_steps:
-        learner = maml(count)
-        steps[name(f"MAML, {count} inner steps", ADAPT, WAYS * SHOTS)] = cycling(
-            learner.adapt, support_sets
-        )
+    for model_name, counts, make in (
+        ("MAML", maml_steps, maml),
+        ("LSTM meta-learner", lstm_steps, lstm),
+    ):
+        for count in counts:
+            row = name(f"{model_name}, {count} {SWEPT[model_name]}", ADAPT, WAYS * SHOTS)
+            steps[row] = cycling(make(count).adapt, support_sets)
     return steps, notes
 
 
@@ -222,9 +244,8 @@ def tables_text(milliseconds, notes, repeats, first_calls=None, tasks=None):
         elif call == ADAPT:
             steps = MAML_SETTINGS["eval_inner_steps"]
             detail = f"{steps} inner steps" if model == "MAML" else ADAPTATION.get(model, "")
-            if model.startswith("MAML,"):
-                detail = model.split(", ")[1]
-                model = "MAML"
+            if model.split(", ")[0] in SWEPT and ", " in model:
+                model, detail = model.split(", ", 1)
             adapt_rows.append([model, detail, tables.number(value, 1)])
         else:
             inference.setdefault((model, call), {})[int(size)] = value

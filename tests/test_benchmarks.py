@@ -152,8 +152,19 @@ def test_latency_benchmark_runs_and_prints_its_tables():
     def tiny_maml_learner(steps):
         return zoo.MAML(ways=5, filters=4, blocks=2, image_size=SIZE, eval_inner_steps=steps)
 
+    def tiny_lstm_meta_learner(steps):
+        learner = zoo.LSTMMetaLearner(
+            ways=5, filters=4, blocks=2, image_size=SIZE, inner_steps=steps
+        )
+        return learner.build_for_episode(5)
+
     steps, notes = latency.build(
-        maml_steps=(1, 2), learners=tiny_learners, maml=tiny_maml_learner, onnx=True
+        maml_steps=(1, 2),
+        learners=tiny_learners,
+        maml=tiny_maml_learner,
+        onnx=True,
+        lstm_steps=(1, 3),
+        lstm=tiny_lstm_meta_learner,
     )
     torch_steps, torch_notes = latency.build_torch()
     for step in list(steps.values()) + [s for s in torch_steps.values() if s is not None]:
@@ -164,6 +175,8 @@ def test_latency_benchmark_runs_and_prints_its_tables():
     text = latency.tables_text(milliseconds, {**notes, **torch_notes}, 3, tasks=10)
     for row in ("2 inner steps", "onnxruntime", "Keras predict", latency.LEARN2LEARN):
         assert row in text
+    lstm_rows = [line.split() for line in text.splitlines() if line.startswith("LSTM")]
+    assert [row[2:4] for row in lstm_rows] == [["1", "updates"], ["3", "updates"]]
     assert "median of 10 tasks" in text
 
 
