@@ -29,6 +29,7 @@ from zoo.meta_networks import (
 )
 from zoo.meta_networks.augmented_layers import per_example_conv
 from zoo.meta_networks.fast_weight_memory import (
+    fan_in_scales,
     flatten_weights,
     read_fast_weights,
     unflatten_weights,
@@ -294,6 +295,7 @@ def test_task_logits_assembled_by_hand_from_the_parts():
     conv = np.concatenate([c.reshape(5, -1) for c in chunks[:blocks]], axis=1)
     dense = np.concatenate([c.reshape(5, -1) for c in chunks[blocks:]], axis=1)
     flat = np.concatenate([learner.task_conv_weights(conv), learner.task_dense_weights(dense)])
+    flat = flat * np.asarray(fan_in_scales(u.kernels))
     task_fast = unflatten_weights(flat[None], [tuple(k.shape) for k in u.kernels])
     task_fast = [w[0] for w in task_fast]
     # The memory: keys u(x'_i) with the task-level fast weights, values m(nabla_i).
@@ -309,7 +311,7 @@ def test_task_logits_assembled_by_hand_from_the_parts():
             ),
         ],
         axis=1,
-    )
+    ) * np.asarray(fan_in_scales(b.kernels))
     # Each query alone: attention over the keys, its fast weights, b.
     shapes = [tuple(k.shape) for k in b.kernels]
     expected = []
@@ -320,6 +322,33 @@ def test_task_logits_assembled_by_hand_from_the_parts():
         expected.append(np.asarray(b(query, fast))[0])
     got = np.asarray(learner.task_logits(support, labels, queries))
     np.testing.assert_allclose(got, np.stack(expected), rtol=1e-4, atol=1e-5)
+
+
+def test_fast_weights_are_scaled_by_each_layers_lecun_standard_deviation():
+    """With `scale_fast_weights`, layer l's fast weights are the generator's times
+    1 / sqrt(fan_in_l); without it, the generator's as they are (the authors' code)."""
+    scaled = seeded_meta_network(4)
+    plain = seeded_meta_network(4, scale_fast_weights=False)
+    assert scaled.scale_fast_weights and not plain.scale_fast_weights
+    episode, _ = random_episode(ways=3, shots=2, queries=2, seed=10)
+    support = scaled.preprocessing(episode["support_images"])
+    labels = tf.constant(episode["support_labels"])
+    kernels = scaled.base_learner.kernels
+    shapes = [tuple(k.shape) for k in kernels]
+    got = unflatten_weights(scaled.example_fast_weights(support, labels), shapes)
+    unscaled = unflatten_weights(plain.example_fast_weights(support, labels), shapes)
+    for kernel, fast, reference in zip(kernels, got, unscaled, strict=True):
+        fan_in = math.prod(kernel.shape[:-1])  # kh * kw * C, or D
+        np.testing.assert_allclose(fast, np.asarray(reference) / math.sqrt(fan_in), rtol=1e-6)
+    task = scaled.task_fast_weights(support, labels)
+    task_plain = plain.task_fast_weights(support, labels)
+    for kernel, fast, reference in zip(
+        scaled.representation.kernels, task, task_plain, strict=True
+    ):
+        fan_in = math.prod(kernel.shape[:-1])
+        np.testing.assert_allclose(fast, np.asarray(reference) / math.sqrt(fan_in), rtol=1e-6)
+    restored = zoo.MetaNetwork.from_config(plain.get_config())
+    assert restored.scale_fast_weights is False
 
 
 def test_the_query_loss_trains_b_u_d_and_m_but_not_the_representation_head():

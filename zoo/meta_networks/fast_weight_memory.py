@@ -22,6 +22,23 @@ def unflatten_weights(rows, shapes):
     return weights
 
 
+def fan_in_scales(kernels):
+    """1 / sqrt(fan_in) of each kernel, repeated over its entries: a row `[P]` that multiplies
+    the generators' flattened outputs (`flatten_weights` order).
+
+    The weight generators give every coordinate a fast weight of order 1, whatever its layer;
+    scaled by the LeCun standard deviation of the layer's slow weights, a fast branch starts
+    at the scale of its slow branch (fan_in = kh * kw * C for a convolution, D for a dense
+    layer).
+    """
+    return ops.concatenate(
+        [
+            ops.full((math.prod(kernel.shape),), 1.0 / math.sqrt(math.prod(kernel.shape[:-1])))
+            for kernel in kernels
+        ]
+    )
+
+
 def read_fast_weights(query_keys, keys, memory, shapes):
     """W*_q = sum_i a_qi W*_i, a_q = softmax_i cos(u(x_q), r'_i): each query's fast weights.
 
