@@ -5,7 +5,7 @@ import os
 import pytest
 
 import zoo
-from training import protocols
+from training import protocols, sequence_recipes
 from training.evaluate import evaluate
 from zoo import presets
 
@@ -27,7 +27,17 @@ REQUIRED = (
 )
 
 
-CLASSIFICATION = [name for name in zoo.list_presets() if name not in presets.SINUSOID_PRESETS]
+SEQUENCES = [
+    name
+    for name in zoo.list_presets()
+    if sequence_recipes.is_sequence_preset(zoo.preset_metadata(name))
+]
+"""Presets scored per instance on Santoro et al.'s sequences (MANN)."""
+CLASSIFICATION = [
+    name
+    for name in zoo.list_presets()
+    if name not in presets.SINUSOID_PRESETS and name not in SEQUENCES
+]
 """Presets with an accuracy (the sinusoid presets' MSE is checked in test_sinusoid.py)."""
 
 
@@ -61,6 +71,35 @@ def test_preset_accuracy_matches_metadata(name, omniglot_path):
     )
     result = evaluate(learner, sampler, episodes=200, verbose=0)
     assert abs(result["accuracy"] - metadata["accuracy"]) <= 1.5, (name, result["accuracy"])
+
+
+@pytest.mark.parametrize("name", SEQUENCES)
+def test_sequence_preset_is_complete(name):
+    metadata = zoo.preset_metadata(name)
+    result = sequence_recipes.metadata_result(metadata)
+    assert result is not None, f"{name} has no measured instance_accuracy"
+    assert result["episodes"] >= 1000 and result["instances"] == metadata["instances"]
+    assert all(0 < ci < 5 for ci in result["ci95"])
+    assert metadata["meets_paper"] is not None
+    folder = presets.preset_directory(name)
+    weights = os.path.join(folder, presets.WEIGHTS_FILE)
+    assert presets.sha256_of(weights) == metadata["weights_sha256"]
+
+
+@pytest.mark.omniglot
+@pytest.mark.parametrize("name", SEQUENCES)
+def test_sequence_preset_accuracy_matches_metadata(name, omniglot_path):
+    """On 200 other sequences (seed + 1), the accuracy averaged over the instances (far less
+    noisy than one instance's) is within 1.5 points of the metadata's."""
+    from metazoo.commands.sequences import evaluate_instances
+
+    metadata = zoo.preset_metadata(name)
+    learner = zoo.load_preset(name)
+    classes, instances, seed = metadata["classes"], metadata["instances"], metadata["eval_seed"]
+    result = evaluate_instances(learner, omniglot_path, classes, instances, 200, seed + 1)
+    recorded = sequence_recipes.metadata_result(metadata)["accuracy"]
+    mean, expected = sum(result["accuracy"]) / len(recorded), sum(recorded) / len(recorded)
+    assert abs(mean - expected) <= 1.5, (name, result["accuracy"], recorded)
 
 
 @pytest.mark.parametrize("name", ["protonet_omniglot_5way_1shot", "maml_omniglot_5way_1shot"])

@@ -446,8 +446,8 @@ RECIPES["mann_omniglot_5class"] = {
     "instance and 94.9 at the 5th, the other cells are not confirmed in a readable copy of "
     "Table 1.",
     "transductive": False,
-    "notes": f"{_SANTORO_SEQUENCES} 5 classes: sequences of 50 steps (about 0.65 s a step of "
-    "16 on the shared 2 cores, about 3.6 h for the 20000 steps).",
+    "notes": f"{_SANTORO_SEQUENCES} 5 classes: sequences of 50 steps (0.2-0.33 s a step of 16 "
+    "on the 2 cores beside other work: 96 min for the 20000 steps).",
 }
 RECIPES["mann_omniglot_15class"] = dict(
     RECIPES["mann_omniglot_5class"],

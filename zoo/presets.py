@@ -8,6 +8,7 @@ import os
 import keras
 
 from zoo.maml.maml_presets import MAML_PRESETS, MAML_SINUSOID_PRESETS
+from zoo.mann.mann_presets import MANN_PRESETS
 from zoo.matching_network.matching_network_presets import MATCHING_NETWORK_PRESETS
 from zoo.prototypical_network.prototypical_network_presets import PROTOTYPICAL_NETWORK_PRESETS
 from zoo.relation_network.relation_network_presets import RELATION_NETWORK_PRESETS
@@ -23,6 +24,7 @@ PRESETS = {
     **MATCHING_NETWORK_PRESETS,
     **RELATION_NETWORK_PRESETS,
     **SIAMESE_NETWORK_PRESETS,
+    **MANN_PRESETS,
     **SINUSOID_PRESETS,
 }
 CONFIG_FILE = "config.json"

@@ -1,14 +1,15 @@
-"""MANN presets (weights under `pretrained/<name>/`): none shipped yet.
+"""MANN presets (weights under `pretrained/<name>/`).
 
-The names the recipes `mann_omniglot` and `mann_omniglot_5shot` write; they join
-`zoo.presets.PRESETS` once their weights are trained.
+`mann_omniglot_5class` is scored on Santoro et al.'s sequences (accuracy per instance); the
+N-way K-shot presets that the recipes `mann_omniglot` and `mann_omniglot_5shot` write join
+`MANN_PRESETS` once their weights are shipped.
 """
 
 MANN_PRESETS = {
-    f"mann_omniglot_5way_{shots}shot": {
+    "mann_omniglot_5class": {
         "class": "MANN",
-        "description": f"MANN with LRUA (LSTM controller, 128 x 40 memory, 4 heads), Omniglot "
-        f"20x20 Vinyals split, the support set as a sequence, 5-way {shots}-shot.",
-    }
-    for shots in (1, 5)
+        "description": "MANN with LRUA (LSTM controller, 128 x 40 memory, 4 heads), Santoro et "
+        "al.'s sequences of 5 classes x 10 instances, Omniglot 20x20 Vinyals split, accuracy "
+        "per instance.",
+    },
 }
