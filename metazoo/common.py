@@ -186,3 +186,8 @@ def evaluation_metadata(result, queries, seed, suffix=""):
         "evaluated": datetime.date.today().isoformat(),
     }
     return {f"{key}{suffix}": value for key, value in fields.items()}
+
+
+def meets_paper_cell(meets):
+    """A results table's "meets paper" cell: yes, no, or - where the paper has no number."""
+    return "-" if meets is None else ("yes" if meets else "no")

@@ -3,7 +3,13 @@
 import json
 import os
 
-from metazoo.common import CommandError, format_accuracy, paper_accuracy, say
+from metazoo.common import (
+    CommandError,
+    format_accuracy,
+    meets_paper_cell,
+    paper_accuracy,
+    say,
+)
 
 
 def read_metadata(folder):
@@ -83,7 +89,7 @@ def markdown_table(rows):
             f"{metadata['ways']}-way {metadata['shots']}-shot",
             f"{metadata['accuracy']:.2f} ± {metadata['ci95']:.2f}",
             "-" if paper is None else f"{paper}",
-            "yes" if metadata.get("meets_paper") else "no",
+            meets_paper_cell(metadata.get("meets_paper")),
             f"{metadata.get('test_episodes', '?')} x {metadata.get('test_queries_per_class', 15)}",
             "yes" if metadata.get("transductive") else "no",
             training_summary(metadata),

@@ -3,7 +3,7 @@ accuracy per instance (1st, 2nd, ... presentation of a class) with the paper's r
 
 import os
 
-from metazoo.common import CommandError, check_ways, say
+from metazoo.common import CommandError, check_ways, meets_paper_cell, say
 
 INSTANCES = (1, 2, 3, 5, 10)
 """The instances of the paper's Table 1 shown in `metazoo list`."""
@@ -145,9 +145,8 @@ def markdown_table(rows, summary):
             cell = recorded.get(str(k))
             text = "-" if cell is None else f"{cell['accuracy']:.1f} ± {cell['ci95']:.1f}"
             cells.append(text + (f" (paper {paper[k]})" if k in paper else ""))
-        meets = metadata.get("meets_paper")
         cells += [
-            "-" if meets is None else ("yes" if meets else "no"),
+            meets_paper_cell(metadata.get("meets_paper")),
             str(metadata.get("test_episodes", "?")),
             summary(metadata),
         ]
