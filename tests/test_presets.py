@@ -41,6 +41,12 @@ CLASSIFICATION = [
 """Presets with an accuracy (the sinusoid presets' MSE is checked in test_sinusoid.py)."""
 
 
+def assert_weights_match(name, metadata):
+    """The preset's weights file has the sha256 its metadata records."""
+    weights = os.path.join(presets.preset_directory(name), presets.WEIGHTS_FILE)
+    assert presets.sha256_of(weights) == metadata["weights_sha256"]
+
+
 @pytest.mark.parametrize("name", CLASSIFICATION)
 def test_preset_is_complete(name):
     metadata = zoo.preset_metadata(name)
@@ -48,9 +54,7 @@ def test_preset_is_complete(name):
     assert not missing, f"{name} metadata lacks {missing}"
     assert metadata["test_episodes"] >= 1000
     assert 0 < metadata["ci95"] < 2
-    folder = presets.preset_directory(name)
-    weights = os.path.join(folder, presets.WEIGHTS_FILE)
-    assert presets.sha256_of(weights) == metadata["weights_sha256"]
+    assert_weights_match(name, metadata)
 
 
 @pytest.mark.omniglot
@@ -81,9 +85,7 @@ def test_sequence_preset_is_complete(name):
     assert result["episodes"] >= 1000 and result["instances"] == metadata["instances"]
     assert all(0 < ci < 5 for ci in result["ci95"])
     assert metadata["meets_paper"] is not None
-    folder = presets.preset_directory(name)
-    weights = os.path.join(folder, presets.WEIGHTS_FILE)
-    assert presets.sha256_of(weights) == metadata["weights_sha256"]
+    assert_weights_match(name, metadata)
 
 
 @pytest.mark.omniglot
