@@ -244,8 +244,9 @@ def tables_text(milliseconds, notes, repeats, first_calls=None, tasks=None):
         elif call == ADAPT:
             steps = MAML_SETTINGS["eval_inner_steps"]
             detail = f"{steps} inner steps" if model == "MAML" else ADAPTATION.get(model, "")
-            if model.split(", ")[0] in SWEPT and ", " in model:
-                model, detail = model.split(", ", 1)
+            swept, _, updates = model.partition(", ")  # "MAML, 5 inner steps"
+            if updates and swept in SWEPT:
+                model, detail = swept, updates
             adapt_rows.append([model, detail, tables.number(value, 1)])
         else:
             inference.setdefault((model, call), {})[int(size)] = value

@@ -333,20 +333,25 @@ def test_fast_weights_are_scaled_by_each_layers_lecun_standard_deviation():
     episode, _ = random_episode(ways=3, shots=2, queries=2, seed=10)
     support = scaled.preprocessing(episode["support_images"])
     labels = tf.constant(episode["support_labels"])
-    kernels = scaled.base_learner.kernels
-    shapes = [tuple(k.shape) for k in kernels]
-    got = unflatten_weights(scaled.example_fast_weights(support, labels), shapes)
-    unscaled = unflatten_weights(plain.example_fast_weights(support, labels), shapes)
-    for kernel, fast, reference in zip(kernels, got, unscaled, strict=True):
-        fan_in = math.prod(kernel.shape[:-1])  # kh * kw * C, or D
-        np.testing.assert_allclose(fast, np.asarray(reference) / math.sqrt(fan_in), rtol=1e-6)
-    task = scaled.task_fast_weights(support, labels)
-    task_plain = plain.task_fast_weights(support, labels)
-    for kernel, fast, reference in zip(
-        scaled.representation.kernels, task, task_plain, strict=True
-    ):
-        fan_in = math.prod(kernel.shape[:-1])
-        np.testing.assert_allclose(fast, np.asarray(reference) / math.sqrt(fan_in), rtol=1e-6)
+    b_kernels = scaled.base_learner.kernels
+    shapes = [tuple(k.shape) for k in b_kernels]
+    pairs = [  # (kernels, scaled fast weights, unscaled fast weights) of b, then of u
+        (
+            b_kernels,
+            unflatten_weights(scaled.example_fast_weights(support, labels), shapes),
+            unflatten_weights(plain.example_fast_weights(support, labels), shapes),
+        ),
+        (
+            scaled.representation.kernels,
+            scaled.task_fast_weights(support, labels),
+            plain.task_fast_weights(support, labels),
+        ),
+    ]
+    for kernels, got, unscaled in pairs:
+        for kernel, fast, reference in zip(kernels, got, unscaled, strict=True):
+            fan_in = math.prod(kernel.shape[:-1])  # kh * kw * C, or D
+            expected = np.asarray(reference) / math.sqrt(fan_in)
+            np.testing.assert_allclose(fast, expected, rtol=1e-6)
     restored = zoo.MetaNetwork.from_config(plain.get_config())
     assert restored.scale_fast_weights is False
 
