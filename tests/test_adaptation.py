@@ -118,16 +118,44 @@ def test_network_copy_owns_its_weights_and_batch_statistics():
     copy = NetworkCopy(network)
     images = np.random.default_rng(0).uniform(0, 1, (5, 8, 8, 1)).astype("float32")
     np.testing.assert_allclose(np.asarray(copy(images)), np.asarray(network(images)), atol=1e-6)
-    assert len(copy.weights) == len(network.weights)
+    assert [w.path for w in copy.weights] == [
+        "conv4/trainable_values",
+        "conv4/non_trainable_values",
+    ]
     assert not {id(w) for w in copy.weights} & {id(w) for w in network.weights}
+    for flat, weights in zip(
+        copy.weights, (network.trainable_weights, network.non_trainable_weights), strict=True
+    ):
+        end_to_end = np.concatenate([np.asarray(w).ravel() for w in weights])
+        np.testing.assert_array_equal(np.asarray(flat), end_to_end)
+    for value, weight in zip(copy.weight_values(), network.weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(value), np.asarray(weight))
 
     source = weights_of(network)
     copy(images, training=True)  # batch normalization updates its moving averages
     assert_weights_equal(source, weights_of(network))
-    moving = [w for w in copy.weights if "moving_mean" in w.path]
-    assert moving and any(np.abs(np.asarray(w)).max() > 0 for w in moving)
-    assert len(copy.trainable_weights) == len(network.trainable_weights)
-    assert len(copy.non_trainable_weights) == len(network.non_trainable_weights) > 0
+    moving = [
+        v
+        for v, w in zip(copy.weight_values(), network.weights, strict=True)
+        if "moving_mean" in w.path
+    ]
+    assert moving and any(np.abs(np.asarray(v)).max() > 0 for v in moving)
+    assert [w.trainable for w in copy.weights] == [True, False]
+
+
+def test_network_copy_takes_the_given_values():
+    keras.utils.set_random_seed(0)
+    network = zoo.conv4_backbone(4, 2, image_size=8)
+    rng = np.random.default_rng(1)
+    values = [rng.normal(size=w.shape).astype("float32") for w in network.weights]
+    copy = NetworkCopy(network, values)
+    for value, given in zip(copy.weight_values(), values, strict=True):
+        np.testing.assert_array_equal(np.asarray(value), given)
+    images = rng.uniform(0, 1, (3, 8, 8, 1)).astype("float32")
+    network.set_weights(values)
+    np.testing.assert_allclose(np.asarray(copy(images)), np.asarray(network(images)), atol=1e-6)
+    with pytest.raises(ValueError, match="11 values for the 12 weights"):
+        NetworkCopy(network, values[:-1])
 
 
 def test_a_learner_saves_the_same_after_adapting(tmp_path):

@@ -1,6 +1,10 @@
 """A copy of a network that owns its weights and borrows the original's layers to run them."""
 
+import itertools
+import math
+
 import keras
+import tensorflow as tf
 
 
 class Untracked:
@@ -49,12 +53,16 @@ class NetworkCopy(keras.layers.Layer):
     """A copy of a network with weights of its own, made without building its layers again.
 
     `keras.models.clone_model` builds every layer of a network again, and on a Conv-4 that takes
-    far longer than running it. This layer holds only variables, one per weight of `network`
-    (in `network.weights` order, starting from the given values), and runs `network`'s layers
-    on them with `network.stateless_call`: any number of copies share one `network`, whose own
-    variables are never read nor written. `fit` trains the copy's own variables; its
-    non-trainable ones take the updates the layers make (batch normalization's moving
-    averages). It saves and loads like any layer (its config holds the network's config).
+    far longer than running it. This layer holds only variables and runs `network`'s layers on
+    them with `network.stateless_call`: any number of copies share one `network`, whose own
+    variables are never read nor written. The copy's weights are two flat variables, the
+    network's trainable weights end to end (`trainable_values`, in
+    `network.trainable_weights` order) and its non-trainable ones (`non_trainable_values`, if
+    it has any), cut back into their shapes inside the call: creating a variable costs far
+    more than slicing one, and an adapted classifier makes a copy per task. `fit` trains the
+    trainable values; the non-trainable ones take the updates the layers make (batch
+    normalization's moving averages). It saves and loads like any layer (its config holds the
+    network's config).
 
     Args:
         network: the `keras.Model` to copy; it is not tracked by this layer (not among its
@@ -77,46 +85,77 @@ class NetworkCopy(keras.layers.Layer):
             raise ValueError(
                 f"{len(values)} values for the {len(weights)} weights of {network.name}"
             )
-        # Keras lists a layer's trainable weights first: these are in the network's order.
-        self._copies = Untracked(
+        # Keras lists a layer's trainable weights first: trainable_values, then the others.
+        self._flat = Untracked(
             [
-                self.add_weight(
-                    shape=weight.shape,
-                    dtype=weight.dtype,
-                    initializer=_constant(value),
-                    trainable=weight.trainable,
-                    name=weight.name,
-                )
-                for weight, value in zip(weights, values, strict=True)
+                self._flat_weight(weights, values, positions, name)
+                for positions, name in zip(self._positions.value, FLAT_NAMES, strict=True)
             ]
         )
         self.built = True
+
+    def _flat_weight(self, weights, values, positions, name):
+        """One variable holding `values[positions]` flattened end to end (None if empty)."""
+        if not positions:
+            return None
+        dtypes = {weights[i].dtype for i in positions}
+        if len(dtypes) > 1:
+            raise ValueError(f"{self.name}: {name} of several dtypes {sorted(dtypes)}")
+        (dtype,) = dtypes
+        flat = _end_to_end([values[i] for i in positions], dtype)
+        return self.add_weight(
+            shape=flat.shape,
+            dtype=dtype,
+            initializer=_constant(flat),
+            trainable=name == FLAT_NAMES[0],
+            name=name,
+        )
 
     @property
     def network(self):
         """The network whose layers this copy runs (shared, never trained through the copy)."""
         return self._network.value
 
+    def weight_values(self):
+        """The copy's current values, aligned with `network.weights` and shaped like them."""
+        values = [None] * len(self.network.weights)
+        for positions, flat in zip(self._positions.value, self._flat.value, strict=True):
+            if flat is not None:
+                for position, value in zip(
+                    positions, self._unflatten(flat, positions), strict=True
+                ):
+                    values[position] = value
+        return values
+
     def copy(self):
         """Another copy of the same network, with its own variables holding this one's values."""
-        return NetworkCopy(self.network, [w.value for w in self._copies.value], name=self.name)
+        return NetworkCopy(self.network, self.weight_values(), name=self.name)
 
     def structure_key(self):
         """Identifies the structure: copies of one network have the same layers and weights."""
         return ("NetworkCopy", id(self.network), self.name, self.dtype_policy.name)
 
-    def call(self, inputs, training=False):
-        weights = self._copies.value
-        trainable, non_trainable = self._positions.value
-        outputs, updates = self.network.stateless_call(
-            [weights[i].value for i in trainable],
-            [weights[i].value for i in non_trainable],
-            inputs,
-            training=bool(training),
+    def _unflatten(self, flat, positions):
+        """`flat`'s value cut into the shapes of the network's weights at `positions`."""
+        shapes = [tuple(self.network.weights[i].shape) for i in positions]
+        sizes = [math.prod(shape) for shape in shapes]
+        value = flat.value
+        pieces = (
+            keras.ops.split(value, list(itertools.accumulate(sizes[:-1]))) if sizes[1:] else [value]
         )
-        if training:
-            for position, value in zip(non_trainable, updates, strict=True):
-                weights[position].assign(value)
+        return [keras.ops.reshape(x, shape) for x, shape in zip(pieces, shapes, strict=True)]
+
+    def call(self, inputs, training=False):
+        trainable, non_trainable = (
+            self._unflatten(flat, positions) if flat is not None else []
+            for flat, positions in zip(self._flat.value, self._positions.value, strict=True)
+        )
+        outputs, updates = self.network.stateless_call(
+            trainable, non_trainable, inputs, training=bool(training)
+        )
+        if training and updates:
+            state = self._flat.value[1]
+            state.assign(keras.ops.concatenate([keras.ops.reshape(u, (-1,)) for u in updates]))
         return outputs
 
     def compute_output_shape(self, input_shape):
@@ -126,6 +165,18 @@ class NetworkCopy(keras.layers.Layer):
         config = super().get_config()
         config.update(network=keras.saving.serialize_keras_object(self.network))
         return config
+
+
+FLAT_NAMES = ("trainable_values", "non_trainable_values")
+
+
+@tf.function(reduce_retracing=True)
+def _end_to_end(values, dtype):
+    """`values` cast to `dtype`, flattened and concatenated, in one compiled call (traced once
+    per structure): eagerly, the casts and reshapes of a Conv-4's weights took longer than
+    the rest of a copy."""
+    flat = [keras.ops.reshape(keras.ops.cast(value, dtype), (-1,)) for value in values]
+    return keras.ops.concatenate(flat)
 
 
 def _constant(value):
