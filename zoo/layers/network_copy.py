@@ -2,6 +2,7 @@
 
 import itertools
 import math
+import weakref
 
 import keras
 import tensorflow as tf
@@ -102,7 +103,8 @@ class NetworkCopy(keras.layers.Layer):
         if len(dtypes) > 1:
             raise ValueError(f"{self.name}: {name} of several dtypes {sorted(dtypes)}")
         (dtype,) = dtypes
-        flat = _end_to_end([values[i] for i in positions], dtype)
+        group = [tf.convert_to_tensor(values[i]) for i in positions]  # variables: read once
+        flat = _end_to_end(self.network)(group, dtype)
         return self.add_weight(
             shape=flat.shape,
             dtype=dtype,
@@ -170,13 +172,25 @@ class NetworkCopy(keras.layers.Layer):
 FLAT_NAMES = ("trainable_values", "non_trainable_values")
 
 
-@tf.function(reduce_retracing=True)
-def _end_to_end(values, dtype):
-    """`values` cast to `dtype`, flattened and concatenated, in one compiled call (traced once
-    per structure): eagerly, the casts and reshapes of a Conv-4's weights took longer than
-    the rest of a copy."""
-    flat = [keras.ops.reshape(keras.ops.cast(value, dtype), (-1,)) for value in values]
-    return keras.ops.concatenate(flat)
+_END_TO_END = weakref.WeakKeyDictionary()
+
+
+def _end_to_end(network):
+    """The compiled `(values, dtype) -> flat` of `network`'s copies, made once per network.
+
+    It casts `values` to `dtype`, flattens and concatenates them in one call: eagerly, the
+    casts and reshapes of a Conv-4's weights took longer than the rest of a copy. One
+    function per network, so each traces once per group of weights (a single function
+    shared by all networks would retrace, and warn, for every new structure).
+    """
+    if network not in _END_TO_END:
+
+        def end_to_end(values, dtype):
+            flat = [keras.ops.reshape(keras.ops.cast(value, dtype), (-1,)) for value in values]
+            return keras.ops.concatenate(flat)
+
+        _END_TO_END[network] = tf.function(end_to_end)
+    return _END_TO_END[network]
 
 
 def _constant(value):
