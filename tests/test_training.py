@@ -3,6 +3,8 @@
 import hashlib
 import json
 import os
+import re
+import sys
 import warnings
 
 import h5py
@@ -178,6 +180,27 @@ def test_evaluate_reports_the_requested_episodes(trained, episodes, tasks_per_ba
     assert result["accuracy"] == pytest.approx(100 * np.mean(result["accuracies"]))
     assert (result["accuracy"], result["ci95"]) == (mean, ci95)
     assert 0.0 <= result["accuracy"] <= 100.0 and result["ci95"] >= 0.0
+
+
+def test_evaluate_progress_bar_shows_the_running_accuracy(trained, capsys, monkeypatch):
+    """Each update of the bar shows the accuracy so far, not an average of past updates."""
+    _, learner, _ = trained
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # the bar redraws on updates,
+
+    class EveryUpdate(keras.utils.Progbar):  # all of them (not at most every 0.05 s)
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **dict(kwargs, interval=0.0))
+
+    monkeypatch.setattr(keras.utils, "Progbar", EveryUpdate)
+    sampler = random_sampler(ways=5, shots=1, queries=2, classes=12, seed=9)
+    result = evaluate.evaluate(learner, sampler, episodes=8, verbose=1)
+    shown = [float(x) for x in re.findall(r"accuracy: ([0-9.e+-]+)", capsys.readouterr().out)]
+    accuracies = 100 * np.asarray(result["accuracies"])
+    running = [0.0] + [accuracies[:n].mean() for n in range(2, len(accuracies) + 1)]
+    assert len(set(np.round(running, 4))) > 1 and len(shown) > 2
+    for value in shown:
+        assert np.isclose(running, value, atol=1e-3).any(), (value, running)
+    assert shown[-1] == pytest.approx(result["accuracy"], abs=1e-3)
 
 
 def test_confidence_interval():

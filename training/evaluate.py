@@ -37,7 +37,14 @@ def evaluate(learner, sampler, episodes=1000, tasks_per_batch=1, verbose=1, tran
     batch = max(1, min(tasks_per_batch, episodes))
     batches = math.ceil(episodes / batch)
     data = sampler.dataset(batches * batch, tasks_per_batch=batch)
-    progress = keras.utils.Progbar(batches * batch, unit_name="episode") if verbose else None
+    # The bar shows the running accuracy and CI as they are (stateful), not a mean of them.
+    progress = (
+        keras.utils.Progbar(
+            batches * batch, unit_name="episode", stateful_metrics=("accuracy", "ci95")
+        )
+        if verbose
+        else None
+    )
     predict = _predictor(learner.transductive_predictor() if transductive else learner)
     accuracies = []
     for episode, labels in data:
