@@ -7,6 +7,7 @@ import os
 
 import keras
 
+from zoo.lstm_meta_learner.lstm_meta_learner_presets import LSTM_META_LEARNER_PRESETS
 from zoo.maml.maml_presets import MAML_PRESETS, MAML_SINUSOID_PRESETS
 from zoo.mann.mann_presets import MANN_PRESETS
 from zoo.matching_network.matching_network_presets import MATCHING_NETWORK_PRESETS
@@ -24,6 +25,7 @@ PRESETS = {
     **MATCHING_NETWORK_PRESETS,
     **RELATION_NETWORK_PRESETS,
     **SIAMESE_NETWORK_PRESETS,
+    **LSTM_META_LEARNER_PRESETS,
     **MANN_PRESETS,
     **SINUSOID_PRESETS,
 }
