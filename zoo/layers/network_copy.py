@@ -1,11 +1,11 @@
 """A copy of a network that owns its weights and borrows the original's layers to run them."""
 
-import itertools
-import math
 import weakref
 
 import keras
 import tensorflow as tf
+
+from zoo.layers.flat_weights import flatten, unflatten
 
 
 class Untracked:
@@ -139,13 +139,7 @@ class NetworkCopy(keras.layers.Layer):
 
     def _unflatten(self, flat, positions):
         """`flat`'s value cut into the shapes of the network's weights at `positions`."""
-        shapes = [tuple(self.network.weights[i].shape) for i in positions]
-        sizes = [math.prod(shape) for shape in shapes]
-        value = flat.value
-        pieces = (
-            keras.ops.split(value, list(itertools.accumulate(sizes[:-1]))) if sizes[1:] else [value]
-        )
-        return [keras.ops.reshape(x, shape) for x, shape in zip(pieces, shapes, strict=True)]
+        return unflatten(flat.value, [tuple(self.network.weights[i].shape) for i in positions])
 
     def call(self, inputs, training=False):
         trainable, non_trainable = (
@@ -157,7 +151,7 @@ class NetworkCopy(keras.layers.Layer):
         )
         if training and updates:
             state = self._flat.value[1]
-            state.assign(keras.ops.concatenate([keras.ops.reshape(u, (-1,)) for u in updates]))
+            state.assign(flatten(updates))
         return outputs
 
     def compute_output_shape(self, input_shape):
@@ -186,8 +180,7 @@ def _end_to_end(network):
     if network not in _END_TO_END:
 
         def end_to_end(values, dtype):
-            flat = [keras.ops.reshape(keras.ops.cast(value, dtype), (-1,)) for value in values]
-            return keras.ops.concatenate(flat)
+            return flatten([keras.ops.cast(value, dtype) for value in values])
 
         _END_TO_END[network] = tf.function(end_to_end)
     return _END_TO_END[network]

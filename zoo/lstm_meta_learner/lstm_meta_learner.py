@@ -1,13 +1,12 @@
 """The LSTM meta-learner: a learned optimizer whose cell state is the learner's parameters."""
 
-import math
-
 import keras
 import tensorflow as tf
 from keras import ops
 
 from zoo.backbones import conv4_backbone
 from zoo.gradient_learner import GradientLearner, cross_entropy
+from zoo.layers.flat_weights import flatten, unflatten
 from zoo.layers.gradient_preprocessing import GradientPreprocessing
 from zoo.lstm_meta_learner.coordinate_lstm import CoordinateLSTM
 from zoo.lstm_meta_learner.meta_lstm_cell import MetaLSTMCell
@@ -106,7 +105,7 @@ class LSTMMetaLearner(GradientLearner):
             theta_T, a list of tensors aligned with `network.trainable_variables`.
         """
         shapes = [tuple(weight.shape) for weight in weights]
-        parameters = ops.concatenate([ops.reshape(weight, (-1,)) for weight in weights], axis=0)
+        parameters = flatten(weights)
         count, dtype = parameters.shape[0], parameters.dtype
         lstm_state = self.coordinate_lstm.initial_state(count, dtype)
         forget, update = self.meta_lstm.initial_gates(count, dtype)
@@ -129,7 +128,7 @@ class LSTMMetaLearner(GradientLearner):
             tape.watch(weights)
             loss = cross_entropy(labels, self.functional_call(weights, images, training=True))
         gradients = tape.gradient(loss, weights)
-        gradient = ops.concatenate([ops.reshape(g, (-1,)) for g in gradients], axis=0)
+        gradient = flatten(gradients)
         return tf.stop_gradient(loss), tf.stop_gradient(gradient)
 
     def get_config(self):
@@ -142,9 +141,3 @@ class LSTMMetaLearner(GradientLearner):
             preprocessing_p=self.preprocessing_p,
         )
         return config
-
-
-def unflatten(flat, shapes):
-    """Splits a flat `[P]` vector into tensors of the given shapes."""
-    parts = tf.split(flat, [math.prod(shape) for shape in shapes], axis=0)
-    return [ops.reshape(part, shape) for part, shape in zip(parts, shapes, strict=True)]
