@@ -37,7 +37,7 @@ setup(
         "matplotlib>=3.8,<4",
     ],
     extras_require={
-        "test": ["pytest>=8,<10", "ruff>=0.6"],
+        "test": ["pytest>=8,<10", "pytest-xdist>=3.5,<4", "ruff>=0.6"],
         # `python -m benchmarks` compares with PyTorch when it is installed. learn2learn is
         # not listed: its 0.2.0 sdist does not build on Python 3.11 and its requirements pull
         # a CUDA torch and torchvision; see benchmarks/torch_maml.py.
