@@ -11,6 +11,7 @@ from zoo.lstm_meta_learner.lstm_meta_learner_presets import LSTM_META_LEARNER_PR
 from zoo.maml.maml_presets import MAML_PRESETS, MAML_SINUSOID_PRESETS
 from zoo.mann.mann_presets import MANN_PRESETS
 from zoo.matching_network.matching_network_presets import MATCHING_NETWORK_PRESETS
+from zoo.meta_networks.meta_networks_presets import META_NETWORKS_PRESETS
 from zoo.prototypical_network.prototypical_network_presets import PROTOTYPICAL_NETWORK_PRESETS
 from zoo.relation_network.relation_network_presets import RELATION_NETWORK_PRESETS
 from zoo.reptile.reptile_presets import REPTILE_SINUSOID_PRESETS
@@ -27,6 +28,7 @@ PRESETS = {
     **SIAMESE_NETWORK_PRESETS,
     **LSTM_META_LEARNER_PRESETS,
     **MANN_PRESETS,
+    **META_NETWORKS_PRESETS,
     **SINUSOID_PRESETS,
 }
 CONFIG_FILE = "config.json"
