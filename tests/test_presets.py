@@ -3,10 +3,10 @@
 import os
 
 import pytest
+from preset_checks import CLASSIFICATION, METRIC, SEQUENCES, assert_accuracy_matches_metadata
 
 import zoo
-from training import protocols, sequence_recipes
-from training.evaluate import evaluate
+from training import sequence_recipes
 from zoo import presets
 
 REQUIRED = (
@@ -27,20 +27,6 @@ REQUIRED = (
 )
 
 
-SEQUENCES = [
-    name
-    for name in zoo.list_presets()
-    if sequence_recipes.is_sequence_preset(zoo.preset_metadata(name))
-]
-"""Presets scored per instance on Santoro et al.'s sequences (MANN)."""
-CLASSIFICATION = [
-    name
-    for name in zoo.list_presets()
-    if name not in presets.SINUSOID_PRESETS and name not in SEQUENCES
-]
-"""Presets with an accuracy (the sinusoid presets' MSE is checked in test_sinusoid.py)."""
-
-
 def assert_weights_match(name, metadata):
     """The preset's weights file has the sha256 its metadata records."""
     weights = os.path.join(presets.preset_directory(name), presets.WEIGHTS_FILE)
@@ -58,23 +44,9 @@ def test_preset_is_complete(name):
 
 
 @pytest.mark.omniglot
-@pytest.mark.parametrize("name", CLASSIFICATION)
-def test_preset_accuracy_matches_metadata(name, omniglot_path):
-    # Other episodes than the metadata's (seed + 1), with at most 100 queries each: the
-    # expected accuracy does not depend on the queries per class, and 20-way episodes of 15
-    # queries per class took CI a minute and a half each.
-    metadata = zoo.preset_metadata(name)
-    learner = zoo.load_preset(name)
-    sampler = protocols.omniglot_sampler(
-        omniglot_path,
-        "test",
-        metadata["ways"],
-        metadata["shots"],
-        min(15, 100 // metadata["ways"]),  # 15 (75 queries) 5-way, 5 (100 queries) 20-way
-        seed=metadata.get("eval_seed", 0) + 1,
-    )
-    result = evaluate(learner, sampler, episodes=200, verbose=0)
-    assert abs(result["accuracy"] - metadata["accuracy"]) <= 1.5, (name, result["accuracy"])
+@pytest.mark.parametrize("name", METRIC)
+def test_metric_preset_accuracy_matches_metadata(name, omniglot_path):
+    assert_accuracy_matches_metadata(name, omniglot_path)
 
 
 @pytest.mark.parametrize("name", SEQUENCES)
@@ -86,22 +58,6 @@ def test_sequence_preset_is_complete(name):
     assert all(0 < ci < 5 for ci in result["ci95"])
     assert metadata["meets_paper"] is not None
     assert_weights_match(name, metadata)
-
-
-@pytest.mark.omniglot
-@pytest.mark.parametrize("name", SEQUENCES)
-def test_sequence_preset_accuracy_matches_metadata(name, omniglot_path):
-    """On 200 other sequences (seed + 1), the accuracy averaged over the instances (far less
-    noisy than one instance's) is within 1.5 points of the metadata's."""
-    from metazoo.commands.sequences import evaluate_instances
-
-    metadata = zoo.preset_metadata(name)
-    learner = zoo.load_preset(name)
-    classes, instances, seed = metadata["classes"], metadata["instances"], metadata["eval_seed"]
-    result = evaluate_instances(learner, omniglot_path, classes, instances, 200, seed + 1)
-    recorded = sequence_recipes.metadata_result(metadata)["accuracy"]
-    mean, expected = sum(result["accuracy"]) / len(recorded), sum(recorded) / len(recorded)
-    assert abs(mean - expected) <= 1.5, (name, result["accuracy"], recorded)
 
 
 @pytest.mark.parametrize("name", ["protonet_omniglot_5way_1shot", "maml_omniglot_5way_1shot"])
