@@ -225,7 +225,9 @@ def test_outer_optimizer_anneals_epsilon_linearly_to_zero():
     assert float(half.learning_rate) == pytest.approx(0.25)
 
 
-@pytest.mark.parametrize("name", ["reptile_omniglot", "reptile_omniglot_20way"])
+@pytest.mark.parametrize(
+    "name", ["reptile_omniglot", "reptile_omniglot_40k", "reptile_omniglot_20way"]
+)
 def test_the_recipes_outer_optimizer_is_the_annealed_sgd(name):
     recipe = recipes.get_recipe(name)
     optimizer = recipes.build_optimizer(recipe)

@@ -324,6 +324,13 @@ RECIPES["reptile_omniglot"] = {
     "command's 10 steps were corrected to 5 in the reference's PR #17), minibatches of 5 at "
     "test; one network serves 5-way 1-shot and 5-shot, as in the reference.",
 }
+RECIPES["reptile_omniglot_40k"] = dict(
+    RECIPES["reptile_omniglot"],
+    steps=40000,
+    notes=f"{RECIPES['reptile_omniglot']['notes']} Shortened: 40000 meta-steps with the outer "
+    "step size annealed from 1 to 0 over them, instead of the reference's 100000 (about 50 "
+    "minutes on 2 cores instead of 2 hours).",
+)
 RECIPES["reptile_omniglot_20way"] = dict(
     RECIPES["reptile_omniglot"],
     model={
