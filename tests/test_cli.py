@@ -348,6 +348,8 @@ def test_train_writes_evaluated_presets_and_resumes(capsys, monkeypatch, tmp_pat
     assert metadata["train_steps"] == 4 and "accuracy" not in metadata
     result = run(capsys, *argv, "--steps", 6, "--steps-per-epoch", 3)
     assert_user_error(result, "--steps-per-epoch 2")
+    # Fewer steps than one epoch would round down to none: refused, not trained to the recipe's.
+    assert_user_error(run(capsys, *argv, "--steps", 1), "less than one epoch of 2 steps")
 
 
 def test_the_readme_results_table_is_generated_from_the_metadata(capsys):

@@ -82,6 +82,11 @@ def command_train(args):
     except ValueError as error:
         raise CommandError(str(error)) from None
     prepared = None if omniglot else image_data.prepare_training(args, recipe, checkpoint)
+    if steps < steps_per_epoch:  # rounded down to whole epochs it would be none
+        raise CommandError(
+            f"--steps {steps} is less than one epoch of {steps_per_epoch} steps; ask for at "
+            f"least {steps_per_epoch} (a finished run is not trained further)"
+        )
     if steps % steps_per_epoch:
         steps -= steps % steps_per_epoch
         say(f"note: training {steps} steps, a whole number of epochs of {steps_per_epoch} steps")
