@@ -27,7 +27,8 @@ METRIC_FAMILY = {"PrototypicalNetwork", "MatchingNetwork", "RelationNetwork", "S
 METRIC = [n for n in CLASSIFICATION if zoo.preset_metadata(n)["algorithm"] in METRIC_FAMILY]
 """Classification presets of the metric family: an embedding compared with the support set."""
 ADAPTIVE = [n for n in CLASSIFICATION if n not in METRIC]
-"""Classification presets of the other families (MAML, LSTM meta-learner, Meta Networks, MANN)."""
+"""Classification presets of the other families (MAML, Reptile, the LSTM meta-learner, Meta
+Networks, MANN)."""
 
 
 def assert_accuracy_matches_metadata(name, omniglot_path):

@@ -1,6 +1,7 @@
-"""Shipped presets of the adaptive families (MAML, the LSTM meta-learner, Meta Networks, MANN)
-are as accurate as their metadata says; `test_presets.py` checks the metric family's and that
-every preset is complete. Two files so that the two test processes share the slow checks."""
+"""Shipped presets of the adaptive families (MAML, Reptile, the LSTM meta-learner, Meta
+Networks, MANN) are as accurate as their metadata says; `test_presets.py` checks the metric
+family's and that every preset is complete. Two files so that the two test processes share
+the slow checks."""
 
 import pytest
 from preset_checks import ADAPTIVE, SEQUENCES, assert_accuracy_matches_metadata

@@ -14,7 +14,7 @@ from zoo.matching_network.matching_network_presets import MATCHING_NETWORK_PRESE
 from zoo.meta_networks.meta_networks_presets import META_NETWORKS_PRESETS
 from zoo.prototypical_network.prototypical_network_presets import PROTOTYPICAL_NETWORK_PRESETS
 from zoo.relation_network.relation_network_presets import RELATION_NETWORK_PRESETS
-from zoo.reptile.reptile_presets import REPTILE_SINUSOID_PRESETS
+from zoo.reptile.reptile_presets import REPTILE_PRESETS, REPTILE_SINUSOID_PRESETS
 from zoo.siamese_network.siamese_network_presets import SIAMESE_NETWORK_PRESETS
 
 SINUSOID_PRESETS = {**MAML_SINUSOID_PRESETS, **REPTILE_SINUSOID_PRESETS}
@@ -29,6 +29,7 @@ PRESETS = {
     **LSTM_META_LEARNER_PRESETS,
     **MANN_PRESETS,
     **META_NETWORKS_PRESETS,
+    **REPTILE_PRESETS,
     **SINUSOID_PRESETS,
 }
 CONFIG_FILE = "config.json"
