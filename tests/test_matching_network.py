@@ -265,8 +265,7 @@ def test_the_recipes_serve_the_eight_preset_names():
         assert recipe["model"]["fce"] == ("fce" in name) and not recipe["transductive"]
         served.update(recipe["presets"])
     assert len(served) == 8
-    # The shipped ones so far: the simple model's four (the FCE presets join when trained).
-    assert set(MATCHING_NETWORK_PRESETS) == set(RECIPES["matchingnet_omniglot"]["presets"])
+    assert set(MATCHING_NETWORK_PRESETS) == set(served)  # all eight ship
     settings = {(5, 1): 98.1, (5, 5): 98.9, (20, 1): 93.8, (20, 5): 98.5}
     for preset, setting in served.items():
         assert preset.endswith(f"_{setting[0]}way_{setting[1]}shot")
