@@ -23,9 +23,13 @@ CLASSIFICATION = [
     if name not in presets.SINUSOID_PRESETS and name not in SEQUENCES
 ]
 """Presets with an accuracy (the sinusoid presets' MSE is checked in test_sinusoid.py)."""
-METRIC_FAMILY = {"PrototypicalNetwork", "MatchingNetwork", "RelationNetwork", "SiameseNetwork"}
-METRIC = [n for n in CLASSIFICATION if zoo.preset_metadata(n)["algorithm"] in METRIC_FAMILY]
-"""Classification presets of the metric family: an embedding compared with the support set."""
+METRIC = [
+    name
+    for name in CLASSIFICATION
+    if issubclass(getattr(zoo, presets.PRESETS[name]["class"]), zoo.MetricLearner)
+]
+"""Classification presets of the metric family (`zoo.MetricLearner`): an embedding compared
+with the support set."""
 ADAPTIVE = [n for n in CLASSIFICATION if n not in METRIC]
 """Classification presets of the other families (MAML, Reptile, the LSTM meta-learner, Meta
 Networks, MANN)."""
