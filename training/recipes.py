@@ -108,6 +108,14 @@ RECIPES["fomaml_omniglot_5way"] = dict(
     notes=f"{_FIRST_ORDER} {_FINN_TASKS} One network, meta-trained on 5-way 1-shot tasks, "
     f"serves 5-way 1-shot and 5-shot. {_NOT_TRANSDUCTIVE}",
 )
+RECIPES["fomaml_omniglot_5way_24k"] = dict(
+    RECIPES["fomaml_omniglot_5way"],
+    optimizer={"learning_rate": 1e-3, "cosine": True},
+    steps=24000,
+    notes=f"{RECIPES['fomaml_omniglot_5way']['notes']} Shortened: 24000 meta-steps with Adam's "
+    "rate annealed from 1e-3 to 0 along a cosine, instead of 60000 at a constant 1e-3 (about "
+    "75 minutes on 2 cores at 0.18 s a step instead of 3 hours).",
+)
 RECIPES["fomaml_omniglot_20way"] = dict(
     RECIPES["maml_omniglot_20way"],
     model={**RECIPES["maml_omniglot_20way"]["model"], "first_order": True},
