@@ -38,6 +38,11 @@ def tiny_maml(**kwargs):
     return zoo.MAML(**options).build_for_episode(options["ways"], 2)
 
 
+def tiny_fomaml(**kwargs):
+    """`tiny_maml` with first-order meta-gradients (`first_order=True`, FOMAML)."""
+    return tiny_maml(**{"first_order": True, **kwargs})
+
+
 def tiny_reptile(**kwargs):
     """A built 3-way Reptile with 8 filters, 2 blocks, 8x8 inputs, 2 inner steps of minibatches
     of 4 (3 when adapting)."""
@@ -146,6 +151,7 @@ class ContractLearner:
 CONTRACT_LEARNERS = {
     "protonet": tiny_protonet,
     "maml": tiny_maml,
+    "fomaml": tiny_fomaml,
     "lstm_meta_learner": tiny_lstm_meta_learner,
     "relationnet": tiny_relation_network,
     "reptile": ContractLearner(tiny_reptile, queries_from_support=True),

@@ -39,6 +39,7 @@ from contract_learners import (
 import zoo
 from export import to_onnx, to_saved_model
 from export.verify import TOLERANCE
+from zoo.adapted_classifier import SharedForward
 
 NAMES = sorted(CONTRACT_LEARNERS)
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "distributed_worker.py")
@@ -165,6 +166,39 @@ def test_adapting_and_fine_tuning_task_b_leaves_the_classifier_of_task_a_alone(l
     assert_weights_equal(weights_a, weights_of(classifier_a))
     np.testing.assert_array_equal(np.asarray(classifier_a(queries)), before)
     assert_weights_equal(learner_weights, weights_of(learner))
+
+
+def _tracing_counts(learner, classifier):
+    """How often each compiled function of `learner`'s adaptation and of the classifier's
+    shared forward pass has been traced, by function."""
+    forward = classifier.shared_forward()
+    functions = {
+        **{("adapt", repr(key)): f for key, f in learner.adaptation_cache._functions.items()},
+        **{("forward", key): f for key, f in forward._functions.items()},
+    }
+    return {key: f.experimental_get_tracing_count() for key, f in functions.items()}
+
+
+def test_a_new_task_of_the_same_shape_traces_nothing_and_shares_the_compiled_pass(learner):
+    """Issue 18's one mechanism, for every model: after a first task, `adapt` and `predict`
+    on a second task of the same shapes run the learner's compiled functions and the
+    classifiers' shared forward pass as they are, without tracing them again."""
+    ways = ways_of(learner)
+    first, second = (random_episode(ways=ways, shots=3, queries=4, seed=s)[0] for s in (21, 22))
+    classifier_a = learner.adapt(first["support_images"], first["support_labels"])
+    classifier_a.predict(first["query_images"], verbose=0)
+    classifier_a(first["query_images"][:1])
+    forward = classifier_a.shared_forward()
+    assert isinstance(forward, SharedForward), f"{type(learner).__name__} has no shared pass"
+    before = _tracing_counts(learner, classifier_a)
+
+    classifier_b = learner.adapt(second["support_images"], second["support_labels"])
+    classifier_b.predict(second["query_images"], verbose=0)
+    classifier_b(second["query_images"][:1])
+
+    assert classifier_b.shared_forward() is forward
+    assert _tracing_counts(learner, classifier_b) == before
+    assert all(count >= 1 for count in before.values())
 
 
 # -- 3. meta-training ----------------------------------------------------------------------------
