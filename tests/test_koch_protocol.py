@@ -22,11 +22,14 @@ from training.koch_protocol import (
 )
 from training.omniglot import Omniglot
 
+TRAIN = ("Latin", "Greek", "Korean", "Braille")
+"""The background alphabets of `fake_omniglot`."""
+
 
 def fake_omniglot(side=8):
     """3 characters of each of 4 background alphabets, 1 validation and 2 test alphabets;
     pixel value = 100 * character row + drawer, so every image says where it came from."""
-    alphabets = ["Latin", "Greek", "Korean", "Braille"]
+    alphabets = list(TRAIN)
     alphabets += [VALIDATION_ALPHABETS[0]] + list(LAKE_ONE_SHOT_ALPHABETS[:2])
     characters = [f"{a}/character{c:02d}" for a in alphabets for c in range(1, 4)]
     rows = np.arange(len(characters))[:, None, None, None]
@@ -163,6 +166,24 @@ def test_distorted_training_episodes_are_seeded():
     np.testing.assert_allclose(streamed["query_images"], first["query_images"], atol=1e-4)
     plain = koch_protocol.EpisodeSampler(images, rows, 0 * rows, 4, 1, 2, seed=3).episode(2)[0]
     assert not np.allclose(first["query_images"], plain["query_images"])
+
+
+def test_training_episodes_draw_only_background_alphabets_and_drawers_1_to_12(monkeypatch):
+    """Koch's pairs never cross the split: every image of the training sampler (distortion
+    off, so each pixel still says where it came from) is a drawing of an images_background
+    character by one of the first 12 drawers."""
+    data = fake_omniglot()
+    monkeypatch.setattr("training.omniglot.load_omniglot", lambda path, size: data)
+    monkeypatch.setattr("training.protocols.resolve_data_dir", lambda path: path)
+    sampler = koch_protocol.koch_sampler("fake", "train", 5, 2, 3, seed=1, distorted=False)
+    background = {r for r, name in enumerate(data.characters) if name.split("/")[0] in TRAIN}
+    drawn = set()
+    for index in range(40):
+        episode, _ = sampler.episode(index)
+        images = np.concatenate([episode["support_images"], episode["query_images"]])
+        drawn |= {origin(image) for image in images}
+    assert {row for row, _ in drawn} == background  # all of them, and nothing else
+    assert {drawer for _, drawer in drawn} == set(range(12))
 
 
 TINY_KOCH_RECIPE = {
