@@ -7,6 +7,7 @@ from conftest import assert_adapted_matches_learner, random_episode
 from contract_learners import tiny_relation_network
 
 import zoo
+from zoo.relation_network.relation_loss import relation_scores
 from zoo.relation_network.relation_module import RelationModule, class_features
 
 
@@ -72,12 +73,26 @@ def test_a_class_is_the_sum_of_its_support_maps():
     np.testing.assert_allclose(summed, expected, rtol=1e-6, atol=1e-6)
 
 
+def test_relation_scores_of_the_model_are_in_zero_one():
+    """The model's logits map to scores in [0, 1]: 0.5 at logit 0, the bounds at extremes."""
+    keras.utils.set_random_seed(0)
+    learner = tiny_relation_network()
+    episode, _ = random_episode(ways=3, shots=2, queries=2, size=28, seed=6)
+    logits = np.asarray(learner(episode))
+    for values in (logits, 100 * logits, np.array([[-1e4, 0.0, 1e4]], "float32")):
+        scores = np.asarray(relation_scores(values))
+        assert scores.shape == values.shape
+        assert np.all((scores >= 0) & (scores <= 1))
+        expected = 0.5 * (1 + np.tanh(0.5 * values.astype("float64")))  # sigmoid, no overflow
+        np.testing.assert_allclose(scores, expected, atol=1e-6)
+    np.testing.assert_array_equal(relation_scores(np.array([-1e4, 0.0, 1e4])), [0.0, 0.5, 1.0])
+
+
 def test_mean_squared_error_of_scores_against_one_hot_targets():
     rng = np.random.default_rng(3)
     logits = rng.normal(0, 2, size=(4, 3)).astype("float32")
     labels = np.array([0, 2, 1, 2])
     scores = 1.0 / (1.0 + np.exp(-logits.astype("float64")))
-    assert np.all((scores >= 0) & (scores <= 1))
     expected = np.mean((scores - np.eye(3)[labels]) ** 2)
     loss = float(zoo.RelationMeanSquaredError()(labels, logits))
     np.testing.assert_allclose(loss, expected, rtol=1e-5)

@@ -4,6 +4,16 @@ import keras
 from keras import ops
 
 
+def relation_scores(logits):
+    """The relation scores r_{q,n} = sigmoid(logit_{q,n}), each in [0, 1].
+
+    Reference:
+        Sung et al., "Learning to Compare: Relation Network for Few-Shot Learning", CVPR
+        2018, equation (1): the relation module ends in a sigmoid.
+    """
+    return ops.sigmoid(logits)
+
+
 @keras.saving.register_keras_serializable(package="metazoo")
 class RelationMeanSquaredError(keras.losses.Loss):
     """(r_{q,n} - 1(y_q == n))^2 averaged over classes, with r = sigmoid(logits).
@@ -22,7 +32,7 @@ class RelationMeanSquaredError(keras.losses.Loss):
         super().__init__(name=name, **kwargs)
 
     def call(self, y_true, y_pred):
-        scores = ops.sigmoid(y_pred)
+        scores = relation_scores(y_pred)
         targets = ops.one_hot(ops.cast(ops.reshape(y_true, (-1,)), "int32"), ops.shape(y_pred)[-1])
         targets = ops.reshape(targets, ops.shape(scores))
         return ops.mean(ops.square(scores - ops.cast(targets, scores.dtype)), axis=-1)
