@@ -30,6 +30,13 @@ METRIC = [
 ]
 """Classification presets of the metric family (`zoo.MetricLearner`): an embedding compared
 with the support set."""
+GRADIENT = [
+    name
+    for name in CLASSIFICATION
+    if issubclass(getattr(zoo, presets.PRESETS[name]["class"]), zoo.GradientLearner)
+]
+"""Classification presets of the gradient family (`zoo.GradientLearner`): MAML, first-order
+MAML, Reptile, the LSTM meta-learner."""
 ADAPTIVE = [n for n in CLASSIFICATION if n not in METRIC]
 """Classification presets of the other families (MAML, Reptile, the LSTM meta-learner, Meta
 Networks, MANN)."""

@@ -3,7 +3,13 @@
 import os
 
 import pytest
-from preset_checks import CLASSIFICATION, METRIC, SEQUENCES, assert_accuracy_matches_metadata
+from preset_checks import (
+    CLASSIFICATION,
+    GRADIENT,
+    METRIC,
+    SEQUENCES,
+    assert_accuracy_matches_metadata,
+)
 
 import zoo
 from training import sequence_recipes
@@ -16,9 +22,12 @@ REQUIRED = (
     "ways",
     "shots",
     "test_episodes",
+    "test_queries_per_class",
+    "eval_seed",
     "accuracy",
     "ci95",
     "paper_accuracy",
+    "meets_paper",
     "transductive",
     "train_steps",
     "train_seconds",
@@ -40,7 +49,22 @@ def test_preset_is_complete(name):
     assert not missing, f"{name} metadata lacks {missing}"
     assert metadata["test_episodes"] >= 1000
     assert 0 < metadata["ci95"] < 2
+    paper = metadata["paper_accuracy"]
+    assert metadata["meets_paper"] == (None if paper is None else metadata["accuracy"] >= paper)
     assert_weights_match(name, metadata)
+
+
+@pytest.mark.parametrize("name", GRADIENT)
+def test_gradient_preset_records_the_transductive_protocol_beside(name):
+    """MAML, first-order MAML, Reptile and the LSTM meta-learner: `accuracy` is measured
+    without transduction, and the papers' protocol (each test batch normalized with its own
+    statistics) is recorded beside it, on as many episodes and queries."""
+    metadata = zoo.preset_metadata(name)
+    assert metadata["transductive"] is False
+    assert "accuracy_transductive" in metadata, f"{name}: run metazoo eval --transductive --write"
+    for key in ("test_episodes", "test_queries_per_class", "eval_seed"):
+        assert metadata[f"{key}_transductive"] == metadata[key], key
+    assert 0 < metadata["ci95_transductive"] < 2
 
 
 @pytest.mark.omniglot

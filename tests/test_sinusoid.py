@@ -17,9 +17,12 @@ import zoo
 from training import recipes
 from training.sinusoid import AMPLITUDE, INPUT_RANGE, PHASE, SinusoidSampler, sinusoid
 from training.sinusoid_evaluate import (
+    FIGURE_3_MAML,
+    READING_ERROR,
     adapted_curves,
     evaluate_regression,
     evaluation_tasks,
+    meets_figure,
     task_mse,
 )
 from training.sinusoid_figure import draw_curves
@@ -298,6 +301,21 @@ def test_figure_draws_curves_to_a_png(tmp_path):
     assert image.size[0] >= 800 and os.path.getsize(path) > 1000
 
 
+def test_meeting_the_figure_is_every_point_within_the_reading_error():
+    def result(value):
+        return {
+            "mse": {k: {s: {"mse": value(k, s)} for s in ("1", "10")} for k in ("5", "10", "20")}
+        }
+
+    def figure(k, s):
+        return FIGURE_3_MAML[k][s]
+
+    assert meets_figure(result(figure))
+    assert meets_figure(result(lambda k, s: figure(k, s) + 0.99 * READING_ERROR))
+    assert not meets_figure(result(lambda k, s: figure(k, s) + (0.2 if k == "20" else 0.0)))
+    assert not meets_figure(result(lambda k, s: figure(k, s) + (0.2 if s == "1" else 0.0)))
+
+
 # -- shipped presets -------------------------------------------------------------------------
 @pytest.mark.parametrize("name", sorted(set(presets.SINUSOID_PRESETS) & set(presets.PRESETS)))
 def test_sinusoid_preset_is_complete_and_its_mse_matches_metadata(name):
@@ -311,6 +329,8 @@ def test_sinusoid_preset_is_complete_and_its_mse_matches_metadata(name):
     assert (
         presets.sha256_of(os.path.join(folder, presets.WEIGHTS_FILE)) == metadata["weights_sha256"]
     )
+    assert metadata["paper_mse"] == FIGURE_3_MAML
+    assert metadata["meets_paper"] == meets_figure(metadata["mse"])
     learner = zoo.load_preset(name)
     assert learner.regression
     result = evaluate_regression(learner, shots=(10,), steps=(10,), tasks=200, seed=1)

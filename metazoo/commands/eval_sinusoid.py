@@ -10,8 +10,9 @@ BASELINE = "sinusoid_pretrained_baseline"
 
 def command_eval_sinusoid(args, learner, metadata, directory):
     """Prints the MSE table (K = 5, 10, 20) of the preset and of the baseline, writes the PNG
-    of adapted curves and, with `--write`, records both tables in the preset's metadata."""
-    from training.sinusoid_evaluate import format_table, report
+    of adapted curves and, with `--write`, records both tables in the preset's metadata, and
+    whether its MSE meets MAML's curve in Finn et al.'s figure 3 (`meets_paper`)."""
+    from training.sinusoid_evaluate import format_table, meets_figure, preset_fields, report
     from zoo.files import write_json_atomically
     from zoo.presets import METADATA_FILE, PRESETS, load_preset
 
@@ -30,7 +31,9 @@ def command_eval_sinusoid(args, learner, metadata, directory):
     say(f"adapted curves: {os.path.abspath(result['figure'])}")
     if args.write:
         path = os.path.join(directory, METADATA_FILE)
+        metadata.update(preset_fields())
         metadata["mse"] = result["mse"]
+        metadata["meets_paper"] = meets_figure(result["mse"])
         if baseline is not None:
             metadata["baseline_mse"] = result["baseline_mse"]
         write_json_atomically(path, metadata)

@@ -127,16 +127,30 @@ def sinusoid_markdown_table(rows):
             training_summary(metadata),
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    figure = next((m["paper_mse"] for _, m in rows if m and m.get("paper_mse")), None)
+    if len(lines) > 2 and figure:  # MAML's curve in Finn et al.'s figure, read off
+        cells = [f"~{figure[k]['1']:.2f} / - / ~{figure[k]['10']:.2f}" for k in ("5", "10", "20")]
+        lines.append(f"| Finn et al. figure 3, MAML (read off) | {' | '.join(cells)} | - | - |")
     return "\n".join(lines) if len(lines) > 2 else ""
 
 
 def format_sinusoid_mse(metadata):
-    """`MSE 0.31 ± 0.02 (K=10, 10 steps)` from a sinusoid preset's metadata, else None."""
+    """`MSE 0.31 ± 0.02 (K=10, 10 steps) (1000 test tasks)` from a sinusoid preset's
+    metadata, else None."""
     shots, steps = str(metadata.get("shots")), "10"
     cell = metadata.get("mse", {}).get("mse", {}).get(shots, {}).get(steps)
     if cell is None:
         return None
-    return f"MSE {cell['mse']:.3f} ± {cell['ci95']:.3f} (K={shots}, {steps} steps)"
+    tasks = metadata["mse"].get("tasks", "?")
+    measured = f"MSE {cell['mse']:.3f} ± {cell['ci95']:.3f} (K={shots}, {steps} steps)"
+    return f"{measured} ({tasks} test tasks)"
+
+
+def format_sinusoid_paper(metadata):
+    """`paper ~0.20 (figure 3)`: MAML's MSE read off Finn et al.'s figure, at the preset's K
+    and 10 steps, or `paper -`."""
+    value = (metadata.get("paper_mse") or {}).get(str(metadata.get("shots")), {}).get("10")
+    return "paper -" if value is None else f"paper ~{value:.2f} (figure 3)"
 
 
 def command_list(args):
@@ -166,19 +180,20 @@ def command_list(args):
         else:
             setting = f"{metadata.get('ways', '?')}-way {metadata.get('shots', '?')}-shot"
             measured = format_accuracy(metadata)
-            if metadata.get("dataset") == "sinusoid":  # regression: MSE, not accuracy
+            episodes = f" ({metadata.get('test_episodes', '?')} test episodes)"
+            sinusoid = metadata.get("dataset") == "sinusoid"
+            if sinusoid:  # regression: MSE, not accuracy
                 setting = f"K={metadata.get('shots', '?')} regression"
-                measured = format_sinusoid_mse(metadata)
+                measured, episodes = format_sinusoid_mse(metadata), ""
             if is_sequence_preset(metadata):  # accuracy per instance
                 setting = f"{metadata['classes']} x {metadata['instances']} seq"
                 measured = sequences.format_instances(metadata)
-            if measured is None:
-                status = "not measured"
-            else:
-                status = f"{measured} ({metadata.get('test_episodes', '?')} test episodes)"
+            status = "not measured" if measured is None else f"{measured}{episodes}"
         paper = paper_accuracy(os.path.basename(os.path.normpath(name)), metadata)
         paper = f"paper {paper:.1f}%" if paper is not None else "paper -"
         if is_sequence_preset(metadata):  # the paper's accuracy per instance
             paper = sequences.format_paper(metadata)
+        if metadata is not None and metadata.get("dataset") == "sinusoid":
+            paper = format_sinusoid_paper(metadata)
         say(f"{name:<{width}}  {setting:<13} {status:<42} {paper}")
     return 0
