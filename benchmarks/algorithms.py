@@ -4,11 +4,19 @@ The rows come from `training.recipes`: every recipe meta-trained on Omniglot epi
 sinusoid recipes are left out, first-order MAML's are there), built at its real size by
 `recipes.build_learner` and compiled with `recipes.build_optimizer`. Recipes that train the
 same model on the same episodes (the second stages: `_long`, `_refine`, `_anneal`) give one
-row, named after the first of them.
+row, named after the first of them. `ISSUE_EPISODES` adds rows of other training episodes
+that the issues ask for (the Relation Network's at the paper's 5-way 1-shot, 19 queries per
+class, issue 11), and the recipes on Santoro et al.'s sequences (`"protocol": "sequences"`)
+give rows of their own (short name `mann_sequences`, issue 15).
 
 - Meta-training: `train_on_batch` (the compiled `train_step` that `fit` runs) on one synthetic
   batch of the recipe's `train` episodes (28x28 raw images, the protocol's; a meta-batch of
-  `tasks_per_batch` episodes, or one episode when that is None).
+  `tasks_per_batch` episodes, or one episode when that is None). The Siamese rows count
+  the image pairs their similarity scores too (`pairs_per_episode`, issue 12). A sequence
+  recipe's step is the `train_on_batch` of its MANN's `training.sequences.SequenceTrainer`
+  on `tasks_per_batch` synthetic sequences of `classes` x `instances` raw images at the
+  model's `image_size` (the size the protocol loads); it has no adaptation rows (its presets
+  are sequences, not N-way K-shot tasks).
 - Adaptation, for each `(ways, shots)` of the presets of the recipes that share the model:
   `adapt()` on raw 105x105 support images, each call a support set not seen before (as
   `benchmarks.latency`), and `predict` of the classifier the latest `adapt()` returned on 25
@@ -23,6 +31,7 @@ import json
 import numpy as np
 
 from benchmarks import latency, synthetic, tables, timing
+from training.sequence_recipes import is_sequence_recipe
 
 TRAIN_SIDE = 28
 """Side of the meta-training images: the Omniglot protocol's 28x28."""
@@ -41,8 +50,15 @@ KEYS = {
     "MANN": "mann",
     "MetaNetwork": "metanet",
 }
-"""Short names of the algorithms (`--algorithms`), by class; `matchingnet_fce` and `fomaml`
-are variants (`algorithm_key`)."""
+"""Short names of the algorithms (`--algorithms`), by class; `matchingnet_fce`, `fomaml`,
+`siamese_koch` and `mann_sequences` are variants (`algorithm_key`)."""
+
+ISSUE_EPISODES = {
+    "relationnet": ("issue 11", {"ways": 5, "shots": 1, "queries": 19, "tasks_per_batch": None}),
+}
+"""More training episodes to time, by short name: `(source, train)`, with the model of the
+algorithm's first recipe (not with `--quick`'s first rows only). Issue 11 asks for the
+Relation Network's at the paper's 5-way 1-shot with 19 queries per class."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,10 +79,12 @@ class Setting:
 
 
 def algorithm_key(recipe):
-    """The short name of a recipe's algorithm: a key of `KEYS`, `matchingnet_fce`, `fomaml` or
-    `siamese_koch`."""
+    """The short name of a recipe's algorithm: a key of `KEYS`, `matchingnet_fce`, `fomaml`,
+    `siamese_koch` or `mann_sequences`."""
     key = KEYS.get(recipe["algorithm"], recipe["algorithm"].lower())
     model = recipe["model"]
+    if is_sequence_recipe(recipe):
+        return f"{key}_sequences"
     if key == "matchingnet" and model.get("fce"):
         return "matchingnet_fce"
     if key == "maml" and model.get("first_order"):
@@ -88,8 +106,15 @@ def omniglot_recipes(recipes=None):
     return {
         name: r
         for name, r in recipes.items()
-        if r.get("data", "omniglot") == "omniglot" and r.get("protocol") != "sequences"
+        if r.get("data", "omniglot") == "omniglot" and not is_sequence_recipe(r)
     }
+
+
+def sequence_recipes(recipes=None):
+    """`{name: recipe}` of the recipes meta-trained on Santoro et al.'s sequences (MANN's)."""
+    if recipes is None:
+        from training.recipes import RECIPES as recipes
+    return {name: r for name, r in recipes.items() if is_sequence_recipe(r)}
 
 
 def settings(
@@ -107,12 +132,14 @@ def settings(
         max_tasks: caps the recipes' meta-batch sizes (tests).
 
     Returns:
-        A list of `Setting`, in the recipes' order. A model's presets are adapted to in its
+        A list of `Setting`, in the recipes' order (the sequence recipes last), each row of
+        `ISSUE_EPISODES` after its algorithm's first. A model's presets are adapted to in its
         first row: the union of the presets of all recipes with that algorithm and model.
     """
     overrides = overrides or {}
     rows, presets = {}, {}
-    for name, recipe in omniglot_recipes(recipes).items():
+    chosen = {**omniglot_recipes(recipes), **sequence_recipes(recipes)}
+    for name, recipe in chosen.items():
         key = algorithm_key(recipe)
         if selection and key not in selection and name not in selection:
             continue
@@ -123,6 +150,15 @@ def settings(
         if max_tasks and train["tasks_per_batch"]:
             train["tasks_per_batch"] = min(train["tasks_per_batch"], max_tasks)
         recipe = {**recipe, "model": model, "train": train}
+        rows.setdefault(_frozen([recipe["algorithm"], model, train]), (name, key, recipe))
+        if key in ISSUE_EPISODES and not first_only:
+            source, episodes = ISSUE_EPISODES[key]
+            extra = {**recipe, "train": episodes}
+            rows.setdefault(
+                _frozen([recipe["algorithm"], model, episodes]), (f"{name} ({source})", key, extra)
+            )
+        if is_sequence_recipe(recipe):
+            continue  # its presets are sequences (classes, instances): nothing to adapt to
         # Adaptation does not depend on the meta-gradient's order: fomaml adapts as maml.
         adapted = {k: v for k, v in model.items() if k != "first_order"}
         model_id = _frozen([recipe["algorithm"], adapted])
@@ -130,7 +166,6 @@ def settings(
             presets[model_id] = {"row": name, "settings": []}
         known = presets[model_id]["settings"]
         known += [tuple(s) for s in recipe["presets"].values() if tuple(s) not in known]
-        rows.setdefault(_frozen([recipe["algorithm"], model, train]), (name, key, recipe))
     by_row = {entry["row"]: tuple(entry["settings"][:max_presets]) for entry in presets.values()}
     return [Setting(name, key, recipe, by_row.get(name, ())) for name, key, recipe in rows.values()]
 
@@ -143,9 +178,31 @@ def episode_batch(train, seed=0):
     return synthetic.episode(*shape, seed=seed)
 
 
+def sequence_batch(train, side, seed=0):
+    """`(x, y)` numpy arrays of a sequence recipe's `train` episodes, images `side` x `side`."""
+    shape = (train["classes"], train["instances"], side)
+    return synthetic.sequences(train["tasks_per_batch"], *shape, seed=seed)
+
+
 def describe_episodes(train):
-    text = f"{train['ways']}-way {train['shots']}-shot {train['queries']}q"
+    if "classes" in train:  # Santoro et al.'s sequences
+        text = f"{train['classes']}-class {train['instances']}-instance sequences"
+    else:
+        text = f"{train['ways']}-way {train['shots']}-shot {train['queries']}q"
     return text + (f" x{train['tasks_per_batch']}" if train["tasks_per_batch"] else "")
+
+
+def pairs_per_episode(recipe):
+    """The image pairs a Siamese network's training episode scores, None for other algorithms.
+
+    `SiameseNetwork.task_logits` compares every query image with every support image: N x q
+    queries against N x K support images (the loss then takes each query's class scores, one
+    same and N - 1 different pairs; the same count at K = 1).
+    """
+    if recipe["algorithm"] != "SiameseNetwork":
+        return None
+    train = recipe["train"]
+    return train["ways"] * train["queries"] * train["ways"] * train["shots"]
 
 
 def name(*parts):
@@ -162,6 +219,7 @@ def build(selection=None, overrides=None, max_tasks=None, first_only=False, max_
     import tensorflow as tf
 
     from training import recipes
+    from training.sequences import SequenceTrainer
 
     steps, notes = {}, {}
     rng = np.random.default_rng(0)
@@ -170,14 +228,16 @@ def build(selection=None, overrides=None, max_tasks=None, first_only=False, max_
     for row in rows:
         train = row.recipe["train"]
         learner = recipes.build_learner(row.recipe)
-        learner.build_for_episode(train["ways"], train["shots"], train["queries"])
-        learner.compile(optimizer=recipes.build_optimizer(row.recipe))
-        x, y = episode_batch(train)
+        if is_sequence_recipe(row.recipe):
+            model = SequenceTrainer(learner)
+            x, y = sequence_batch(train, learner.image_size)
+        else:
+            model = learner.build_for_episode(train["ways"], train["shots"], train["queries"])
+            x, y = episode_batch(train)
+        model.compile(optimizer=recipes.build_optimizer(row.recipe))
         x = {key: tf.constant(value) for key, value in x.items()}
         y = tf.constant(y)
-        steps[name(TRAIN, row.name)] = lambda learner=learner, x=x, y=y: learner.train_on_batch(
-            x, y
-        )
+        steps[name(TRAIN, row.name)] = lambda model=model, x=x, y=y: model.train_on_batch(x, y)
         for ways, shots in row.presets:
             labels = np.repeat(np.arange(ways, dtype="int32"), shots)
             support_sets = [
@@ -270,6 +330,7 @@ def tables_text(times, rows, first_calls, repeats, per_task):
         values = times.get(key)
         seconds = timing.median(values) if values else None
         episodes = train["tasks_per_batch"] or 1
+        pairs = pairs_per_episode(row.recipe)
         throughput.append(
             [
                 row.algorithm,
@@ -277,6 +338,7 @@ def tables_text(times, rows, first_calls, repeats, per_task):
                 describe_episodes(train),
                 tables.number(episodes / seconds if seconds else None, 1),
                 f"±{timing.spread(values):.0f}%" if values else "",
+                tables.number(pairs * episodes / seconds if seconds else None, 0) if pairs else "",
                 tables.number(1000 * seconds if seconds else None, 0),
                 tables.number(first_calls.get(key), 1),
             ]
@@ -298,12 +360,25 @@ def tables_text(times, rows, first_calls, repeats, per_task):
             )
     text = tables.format_table(
         "Meta-training throughput of every algorithm",
-        ["algorithm", "recipe", "episodes", "episodes/s", "spread", "ms/step", "first call s"],
+        [
+            "algorithm",
+            "recipe",
+            "episodes",
+            "episodes/s",
+            "spread",
+            "pairs/s",
+            "ms/step",
+            "first call s",
+        ],
         throughput,
         [
             "the recipes' models and optimizers; train_on_batch on synthetic "
             f"{TRAIN_SIDE}x{TRAIN_SIDE} raw images of the recipes' episodes",
-            "episodes: N-way K-shot, queries per class, x tasks of a meta-batch",
+            "episodes: N-way K-shot, queries per class, x tasks of a meta-batch; or C-class "
+            "sequences of I instances each (Santoro et al.'s, images at the model's size)",
+            "(issue N): the recipe's model on the episodes issue N asks for",
+            "pairs/s: Siamese rows, image pairs the similarity scores (N x q queries against "
+            "N x K support images an episode)",
             f"median of {repeats} interleaved repeats (spread: ± half the interquartile "
             "range); first call: tracing, seconds",
         ],

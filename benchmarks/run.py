@@ -44,8 +44,9 @@ def parse_arguments(argv=None):
         default=None,
         metavar="NAME",
         help="algorithms section: short names (protonet, matchingnet, matchingnet_fce, "
-        "relationnet, siamese, maml, fomaml, reptile, lstm_meta_learner, mann, metanet) or "
-        "recipe names to run (default: all; with --quick, the first recipe of each)",
+        "relationnet, siamese, siamese_koch, maml, fomaml, reptile, lstm_meta_learner, mann, "
+        "mann_sequences, metanet) or recipe names to run (default: all; with --quick, the "
+        "first recipe of each)",
     )
     return parser.parse_args(argv)
 

@@ -25,3 +25,22 @@ def meta_batch(tasks, ways, shots, queries, side, seed=0):
     episodes = [episode(ways, shots, queries, side, seed + t) for t in range(tasks)]
     data = {key: np.stack([e[key] for e, _ in episodes]) for key in episodes[0][0]}
     return data, np.stack([labels for _, labels in episodes])
+
+
+def sequences(tasks, classes, instances, side, seed=0):
+    """`tasks` sequences of Santoro et al.'s episodes: `classes` x `instances` raw images in a
+    shuffled order, as `training.sequences.SequenceSampler` gives them stacked.
+
+    Returns:
+        `({"images": [tasks, T, side, side, 1], "labels": [tasks, T]}, labels)`, T = C * I.
+    """
+    rng = np.random.default_rng(seed)
+    labels = np.stack(
+        [
+            rng.permutation(np.repeat(np.arange(classes, dtype="int32"), instances))
+            for _ in range(tasks)
+        ]
+    )
+    images = raw_images(tasks * classes * instances, side, rng)
+    data = {"images": images.reshape(tasks, classes * instances, side, side, 1), "labels": labels}
+    return data, labels

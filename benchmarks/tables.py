@@ -48,3 +48,8 @@ def ratio(numerator, denominator):
     if numerator is None or not denominator:
         return "-"
     return f"{numerator / denominator:.2f}x"
+
+
+def verdict(met):
+    """A target's verdict: "met", "not met", or "-" when `met` is None (nothing to judge)."""
+    return "-" if met is None else ("met" if met else "not met")

@@ -158,6 +158,10 @@ def test_latency_benchmark_runs_and_prints_its_tables():
         )
         return learner.build_for_episode(5)
 
+    def tiny_reptile(steps):
+        learner = zoo.Reptile(ways=5, filters=4, blocks=2, image_size=SIZE, eval_inner_steps=steps)
+        return learner.build_for_episode(5)
+
     steps, notes = latency.build(
         maml_steps=(1, 2),
         learners=tiny_learners,
@@ -165,6 +169,8 @@ def test_latency_benchmark_runs_and_prints_its_tables():
         onnx=True,
         lstm_steps=(1, 3),
         lstm=tiny_lstm_meta_learner,
+        reptile_steps=(1, 2, 4),
+        reptile=tiny_reptile,
     )
     torch_steps, torch_notes = latency.build_torch()
     for step in list(steps.values()) + [s for s in torch_steps.values() if s is not None]:
@@ -176,8 +182,63 @@ def test_latency_benchmark_runs_and_prints_its_tables():
     for row in ("2 inner steps", "onnxruntime", "Keras predict", latency.LEARN2LEARN):
         assert row in text
     lstm_rows = [line.split() for line in text.splitlines() if line.startswith("LSTM")]
-    assert [row[2:4] for row in lstm_rows] == [["1", "updates"], ["3", "updates"]]
+    assert [row[2:4] for row in lstm_rows[:2]] == [["1", "updates"], ["3", "updates"]]
+    reptile_rows = [line.split() for line in text.splitlines() if line.startswith("Reptile")]
+    assert [row[1:3] for row in reptile_rows[:3]] == [
+        ["1", "inner"],
+        ["2", "inner"],
+        ["4", "inner"],
+    ]
     assert "median of 10 tasks" in text
+    assert "<= 0.5x learn2learn" in text and "b25 <= 20 ms" in text and "b1 <= 10 ms" in text
+    sweep = [line.split() for line in text.splitlines() if line.startswith("Reptile ")]
+    assert float(sweep[-1][-5]) == pytest.approx(0.0, abs=0.01)  # equal times: a flat line
+    assert sweep[-1][-4:] == ["1.0", "1.000", "linear", "met"]
+
+
+def test_latency_targets_are_judged_against_issue_18():
+    """Per new task against learn2learn, the inference bounds and the sweep's least-squares
+    line, from given medians (no timing)."""
+    from benchmarks import latency
+
+    per_task = {"MAML": 20.0, "ProtoNet": 15.0, latency.LEARN2LEARN: 28.5}
+    milliseconds = {
+        latency.name(
+            model,
+            latency.TORCH_TASK if model == latency.LEARN2LEARN else latency.NEW_TASK,
+            latency.QUERIES,
+        ): ms
+        for model, ms in per_task.items()
+    }
+    for steps in (1, 5, 10, 20):
+        milliseconds[latency.name(f"MAML, {steps} inner steps", latency.ADAPT, 5)] = (
+            4.0 + 2.5 * steps
+        )
+        milliseconds[latency.name(f"Reptile, {steps} inner steps", latency.ADAPT, 5)] = steps**2
+    for call, batch, ms in (
+        ("Keras predict", 25, 21.0),
+        ("Keras model(x)", 1, 9.0),
+        ("onnxruntime", 25, 4.0),
+    ):
+        milliseconds[latency.name("MAML", call, batch)] = ms
+    lines = latency.tables_text(milliseconds, {}, 3).splitlines()
+
+    def row(*starts):
+        return next(
+            line.split("  ")[-1].strip() for line in lines if all(s in line for s in starts)
+        )
+
+    assert row("MAML ", latency.NEW_TASK) == "met"  # 20.0 < 28.5
+    assert row("ProtoNet ", latency.NEW_TASK) == "not met"  # 15.0 > 28.5 / 2
+    assert row("Keras predict") == "not met" and row("Keras model(x)") == "met"
+    assert row("onnxruntime") == "met"
+    assert row("MAML ", "1, 5, 10, 20") == "met" and row("Reptile ", "1, 5, 10, 20") == "not met"
+    assert latency.linear_fit([1, 5, 10, 20], [6.5, 16.5, 29.0, 54.0]) == pytest.approx(
+        (2.5, 4.0, 1.0)
+    )
+    del milliseconds[latency.name(latency.LEARN2LEARN, latency.TORCH_TASK, latency.QUERIES)]
+    lines = latency.tables_text(milliseconds, {}, 3).splitlines()
+    assert row("MAML ", latency.NEW_TASK) == row("ProtoNet ", latency.NEW_TASK) == "-"
 
 
 TINY_MODELS = {
@@ -192,6 +253,13 @@ TINY_MODELS = {
     "reptile": {"filters": 8, "blocks": 2, "image_size": SIZE, "eval_inner_steps": 2},
     "lstm_meta_learner": {"filters": 8, "blocks": 2, "image_size": SIZE, "inner_steps": 2},
     "mann": {
+        "controller_units": 16,
+        "memory_rows": 12,
+        "memory_width": 6,
+        "read_heads": 2,
+        "image_size": SIZE,
+    },
+    "mann_sequences": {
         "controller_units": 16,
         "memory_rows": 12,
         "memory_width": 6,
@@ -216,6 +284,7 @@ def test_algorithm_settings_cover_every_omniglot_recipe():
         "fomaml",
         "matchingnet_fce",
         "siamese_koch",
+        "mann_sequences",
     }
     fomaml = [row for row in rows if row.algorithm == "fomaml"]
     assert fomaml and all(row.recipe["model"]["first_order"] for row in fomaml)
@@ -237,6 +306,51 @@ def test_algorithm_settings_cover_every_omniglot_recipe():
         "mann_omniglot",
         "mann_omniglot_5shot",
     ]
+
+
+def test_issue_rows_pairs_and_sequences_of_the_algorithms_benchmark():
+    """Issue 11's Relation Network episodes beside the recipes', the Siamese pairs (every query
+    against every support image) and the MANN sequence rows, without adaptation rows."""
+    from benchmarks import algorithms
+
+    rows = {
+        row.name: row for row in algorithms.settings(["relationnet", "siamese", "mann_sequences"])
+    }
+    issue = rows["relationnet_omniglot_1shot (issue 11)"]
+    assert issue.recipe["train"] == {"ways": 5, "shots": 1, "queries": 19, "tasks_per_batch": None}
+    assert issue.recipe["model"] == rows["relationnet_omniglot_1shot"].recipe["model"]
+    assert not issue.presets and rows["relationnet_omniglot_1shot"].presets
+    assert algorithms.describe_episodes(issue.recipe["train"]) == "5-way 1-shot 19q"
+    assert algorithms.pairs_per_episode(rows["siamese_omniglot"].recipe) == 20 * 5 * 20
+    assert algorithms.pairs_per_episode(issue.recipe) is None
+    siamese = {"algorithm": "SiameseNetwork", "train": {"ways": 5, "shots": 2, "queries": 3}}
+    assert algorithms.pairs_per_episode(siamese) == 15 * 10
+    for name, classes in (("mann_omniglot_5class", 5), ("mann_omniglot_15class", 15)):
+        assert rows[name].algorithm == "mann_sequences" and not rows[name].presets
+        text = f"{classes}-class 10-instance sequences x16"
+        assert algorithms.describe_episodes(rows[name].recipe["train"]) == text
+    assert "relationnet_omniglot_1shot (issue 11)" not in [
+        row.name for row in algorithms.settings(["relationnet"], first_only=True)
+    ]
+
+    times = {algorithms.name(algorithms.TRAIN, name): [0.5] for name in rows}
+    text = algorithms.tables_text(times, list(rows.values()), {}, repeats=1, per_task=1)
+    throughput = text.split("\n\n")[0]
+    line = next(line for line in throughput.splitlines() if "siamese_omniglot " in line)
+    assert "4,000" in line.split()  # 2000 pairs an episode, an episode in 0.5 s
+    line = next(line for line in throughput.splitlines() if "mann_omniglot_15class" in line)
+    assert "32.0" in line.split()  # 16 sequences in 0.5 s
+
+
+def test_synthetic_sequences_hold_every_class_instances_times():
+    from benchmarks import synthetic
+
+    data, labels = synthetic.sequences(3, 5, 4, 20, seed=1)
+    assert data["images"].shape == (3, 20, 20, 20, 1) and labels.shape == (3, 20)
+    assert (data["labels"] == labels).all()
+    for sequence in labels:
+        assert np.bincount(sequence).tolist() == [4] * 5
+    assert not (labels[0] == labels[1]).all()  # shuffled per sequence
 
 
 def test_algorithms_benchmark_runs_every_step_and_prints_a_row_per_algorithm():
@@ -263,6 +377,6 @@ def test_algorithms_benchmark_runs_every_step_and_prints_a_row_per_algorithm():
     throughput, adaptation = text.split("\n\n")
     for row in rows:
         assert f"{row.algorithm}  " in throughput
-    for algorithm in set(TINY_MODELS) - {"fomaml"}:
+    for algorithm in set(TINY_MODELS) - {"fomaml", "mann_sequences"}:
         assert f"\n{algorithm} " in adaptation
     assert "5-way 1-shot 1q x2" in throughput  # MAML's episodes, meta-batch cut to 2

@@ -64,12 +64,17 @@ def test_the_sequence_recipes_follow_the_paper_and_issue_15():
         json.dumps(metadata)  # JSON holds it whole
 
 
-def test_the_benchmarks_leave_the_sequence_recipes_out():
+def test_the_benchmarks_time_the_sequence_recipes_apart():
+    """Out of the contract's episodic rows, timed as sequence training steps of their own."""
     from benchmarks import algorithms
 
     chosen = algorithms.omniglot_recipes()
     assert "mann_omniglot" in chosen
     assert not {"mann_omniglot_5class", "mann_omniglot_15class"} & set(chosen)
+    assert list(algorithms.sequence_recipes()) == ["mann_omniglot_5class", "mann_omniglot_15class"]
+    rows = [row for row in algorithms.settings() if row.algorithm == "mann_sequences"]
+    assert [row.name for row in rows] == ["mann_omniglot_5class", "mann_omniglot_15class"]
+    assert all(not row.presets for row in rows)  # sequences: nothing to adapt() to
 
 
 def test_meets_paper_needs_every_instance_the_paper_reports():
