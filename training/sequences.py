@@ -92,8 +92,10 @@ class SequenceTrainer(keras.Model):
 
     `call({"images", "labels"})` is `learner.sequence_logits`: the logits of every step,
     `[B, T, N]`, each label an input one step after its image; the loss (cross-entropy by
-    default) is taken at every step against the labels `[B, T]`, averaged. The learner's
-    weights are trained in place.
+    default) is taken at every step against the labels `[B, T]`, averaged. The paper sums it
+    over the steps: the mean is that sum divided by the B * T steps of a batch, the same
+    gradient direction at a scale Adam's normalization undoes (the mean keeps the loss readable
+    across sequence lengths). The learner's weights are trained in place.
 
     Args:
         learner: a `MANN` whose `ways` equals the episodes' classes.
