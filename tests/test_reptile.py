@@ -226,7 +226,13 @@ def test_outer_optimizer_anneals_epsilon_linearly_to_zero():
 
 
 @pytest.mark.parametrize(
-    "name", ["reptile_omniglot", "reptile_omniglot_40k", "reptile_omniglot_20way"]
+    "name",
+    [
+        "reptile_omniglot",
+        "reptile_omniglot_40k",
+        "reptile_omniglot_20way",
+        "reptile_omniglot_20way_40k",
+    ],
 )
 def test_the_recipes_outer_optimizer_is_the_annealed_sgd(name):
     recipe = recipes.get_recipe(name)

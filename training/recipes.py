@@ -124,6 +124,14 @@ RECIPES["fomaml_omniglot_20way"] = dict(
     notes=f"{_FIRST_ORDER} {_FINN_20WAY} One network, meta-trained on 20-way 1-shot tasks, "
     f"serves 20-way 1-shot and 5-shot. {_NOT_TRANSDUCTIVE}",
 )
+RECIPES["fomaml_omniglot_20way_20k"] = dict(
+    RECIPES["fomaml_omniglot_20way"],
+    optimizer={"learning_rate": 1e-3, "cosine": True},
+    steps=20000,
+    notes=f"{RECIPES['fomaml_omniglot_20way']['notes']} Shortened: 20000 meta-steps with Adam's "
+    "rate annealed from 1e-3 to 0 along a cosine, instead of 60000 at a constant 1e-3 (about "
+    "2.5 hours on 2 cores at 0.46 s a step instead of 8).",
+)
 
 
 _MATCHING_NOTES = (
@@ -355,6 +363,15 @@ RECIPES["reptile_omniglot_20way"] = dict(
     paper={(20, 1): 88.1, (20, 5): 96.7},
     notes=f"{_NICHOL} 20-way: 10 inner steps of Adam 5e-4 on minibatches of 20, minibatches of "
     "10 at test; one network serves 20-way 1-shot and 5-shot.",
+)
+
+
+RECIPES["reptile_omniglot_20way_40k"] = dict(
+    RECIPES["reptile_omniglot_20way"],
+    steps=40000,
+    notes=f"{RECIPES['reptile_omniglot_20way']['notes']} Shortened: 40000 meta-steps with the "
+    "outer step size annealed from 1 to 0 over them, instead of the reference's 200000 (about "
+    "2.5 hours on 2 cores at 0.22 s a step instead of 12).",
 )
 
 
