@@ -23,18 +23,19 @@ CLASSIFICATION = [
     if name not in presets.SINUSOID_PRESETS and name not in SEQUENCES
 ]
 """Presets with an accuracy (the sinusoid presets' MSE is checked in test_sinusoid.py)."""
-METRIC = [
-    name
-    for name in CLASSIFICATION
-    if issubclass(getattr(zoo, presets.PRESETS[name]["class"]), zoo.MetricLearner)
-]
+
+
+def _family(base):
+    """The classification presets whose registered class subclasses `base`."""
+    return [
+        n for n in CLASSIFICATION if issubclass(getattr(zoo, presets.PRESETS[n]["class"]), base)
+    ]
+
+
+METRIC = _family(zoo.MetricLearner)
 """Classification presets of the metric family (`zoo.MetricLearner`): an embedding compared
 with the support set."""
-GRADIENT = [
-    name
-    for name in CLASSIFICATION
-    if issubclass(getattr(zoo, presets.PRESETS[name]["class"]), zoo.GradientLearner)
-]
+GRADIENT = _family(zoo.GradientLearner)
 """Classification presets of the gradient family (`zoo.GradientLearner`): MAML, first-order
 MAML, Reptile, the LSTM meta-learner."""
 ADAPTIVE = [n for n in CLASSIFICATION if n not in METRIC]

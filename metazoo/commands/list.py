@@ -174,6 +174,7 @@ def command_list(args):
         return 0
     width = max(len(name) for name, _ in rows)
     for name, metadata in rows:
+        sinusoid = metadata is not None and metadata.get("dataset") == "sinusoid"
         if metadata is None:
             status = "not trained (no preset files)"
             setting = ""
@@ -181,7 +182,6 @@ def command_list(args):
             setting = f"{metadata.get('ways', '?')}-way {metadata.get('shots', '?')}-shot"
             measured = format_accuracy(metadata)
             episodes = f" ({metadata.get('test_episodes', '?')} test episodes)"
-            sinusoid = metadata.get("dataset") == "sinusoid"
             if sinusoid:  # regression: MSE, not accuracy
                 setting = f"K={metadata.get('shots', '?')} regression"
                 measured, episodes = format_sinusoid_mse(metadata), ""
@@ -193,7 +193,7 @@ def command_list(args):
         paper = f"paper {paper:.1f}%" if paper is not None else "paper -"
         if is_sequence_preset(metadata):  # the paper's accuracy per instance
             paper = sequences.format_paper(metadata)
-        if metadata is not None and metadata.get("dataset") == "sinusoid":
+        if sinusoid:
             paper = format_sinusoid_paper(metadata)
         say(f"{name:<{width}}  {setting:<13} {status:<42} {paper}")
     return 0

@@ -1,20 +1,19 @@
 """MAML and first-order MAML presets (weights under `pretrained/<name>/`)."""
 
-MAML_PRESETS = {
-    f"maml_omniglot_5way_{shots}shot": {
-        "class": "MAML",
-        "description": f"Second-order MAML, stride-2 Conv-4, Omniglot 28x28 Vinyals split, "
-        f"5-way {shots}-shot.",
+
+def _omniglot(prefix, order):
+    """The 5-way 1-shot and 5-shot Omniglot presets of one trained network."""
+    return {
+        f"{prefix}_omniglot_5way_{shots}shot": {
+            "class": "MAML",
+            "description": f"{order} MAML, stride-2 Conv-4, Omniglot 28x28 Vinyals split, "
+            f"5-way {shots}-shot.",
+        }
+        for shots in (1, 5)
     }
-    for shots in (1, 5)
-} | {
-    f"fomaml_omniglot_5way_{shots}shot": {
-        "class": "MAML",
-        "description": f"First-order MAML, stride-2 Conv-4, Omniglot 28x28 Vinyals split, "
-        f"5-way {shots}-shot.",
-    }
-    for shots in (1, 5)
-}
+
+
+MAML_PRESETS = {**_omniglot("maml", "Second-order"), **_omniglot("fomaml", "First-order")}
 
 MAML_SINUSOID_PRESETS = {
     "maml_sinusoid": {
