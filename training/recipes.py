@@ -240,6 +240,16 @@ RECIPES["maml_omniglot_5way_5shot_anneal"] = _second_stage(
     "at 5e-4 and annealed to 0 along a cosine over the recipe's 10000 steps.",
 )
 
+RECIPES["matchingnet_omniglot_continued"] = _second_stage(
+    "matchingnet_omniglot",
+    "matchingnet_omniglot_20way_1shot",
+    optimizer={"learning_rate": 5e-4, "halve_every": 5000},
+    steps=10400,
+    notes=f"{RECIPES['matchingnet_omniglot']['notes']} A second stage after the 9600 steps of "
+    "matchingnet_omniglot (whose checkpoint was not kept): the recipe's remaining 10400 steps, "
+    "Adam restarted at the rate it had reached, 5e-4, and halved every 5000 steps.",
+)
+
 _SUNG = (
     "Sung et al.: Conv-4 embedding pooled twice (5x5x64 maps), relation module of two conv "
     "blocks and FC 8, the K support maps of a class summed, MSE of the relation scores against "
