@@ -255,7 +255,7 @@ def test_fce_adapts_new_tasks_of_one_shape_without_tracing_again(fce):
     assert all(function.experimental_get_tracing_count() == 1 for function in functions.values())
 
 
-def test_the_recipes_serve_the_eight_preset_names():
+def test_the_recipes_serve_the_eight_preset_names_and_the_scaled_option():
     from training.recipes import RECIPES
     from zoo.matching_network.matching_network_presets import MATCHING_NETWORK_PRESETS
 
@@ -265,8 +265,12 @@ def test_the_recipes_serve_the_eight_preset_names():
         assert recipe["model"]["fce"] == ("fce" in name) and not recipe["transductive"]
         served.update(recipe["presets"])
     assert len(served) == 8
-    assert set(MATCHING_NETWORK_PRESETS) == set(served)  # all eight ship
     settings = {(5, 1): 98.1, (5, 5): 98.9, (20, 1): 93.8, (20, 5): 98.5}
     for preset, setting in served.items():
         assert preset.endswith(f"_{setting[0]}way_{setting[1]}shot")
         assert RECIPES["matchingnet_omniglot"]["paper"][setting] == settings[setting]
+    # The option beside the paper's model: the simple model with a learned scale.
+    scaled = RECIPES["matchingnet_scaled_omniglot"]
+    assert scaled["model"]["learn_scale"] and not scaled["model"]["fce"]
+    assert scaled["paper"] == RECIPES["matchingnet_omniglot"]["paper"]
+    assert set(MATCHING_NETWORK_PRESETS) == set(served) | set(scaled["presets"])  # all ship

@@ -1,12 +1,12 @@
 """Matching Network presets (weights under `pretrained/<name>/`)."""
 
 
-def _variant(prefix, model):
+def _variant(prefix, model, attention="the paper's cosine attention"):
     """The four Omniglot settings served by one trained network of a Matching Network variant."""
     return {
         f"{prefix}_omniglot_{ways}way_{shots}shot": {
             "class": "MatchingNetwork",
-            "description": f"Conv-4 Matching Network ({model}), the paper's cosine attention, "
+            "description": f"Conv-4 Matching Network ({model}), {attention}, "
             f"Omniglot 28x28 Vinyals split, evaluated {ways}-way {shots}-shot.",
         }
         for ways in (5, 20)
@@ -20,5 +20,10 @@ MATCHING_NETWORK_PRESETS = {
         "matchingnet_fce",
         "full context embeddings: a bidirectional LSTM g over the label-sorted support set, "
         "an attention LSTM f reading it twice",
+    ),
+    **_variant(
+        "matchingnet_scaled",
+        "the simple model, f = g",
+        "the cosine times a learned scale (an option, not the paper's attention)",
     ),
 }
