@@ -53,6 +53,11 @@ KEYS = {
 """Short names of the algorithms (`--algorithms`), by class; `matchingnet_fce`, `fomaml`,
 `siamese_koch` and `mann_sequences` are variants (`algorithm_key`)."""
 
+ADAPTATION_NEUTRAL = ("first_order", "scale", "learn_scale")
+"""Model settings that leave `adapt()` and `predict` as they are, so models differing only in
+them are adapted to once: the meta-gradient's order (fomaml adapts as maml) and a Matching
+Network's attention scale, fixed or learned (one number either way)."""
+
 ISSUE_EPISODES = {
     "relationnet": ("issue 11", {"ways": 5, "shots": 1, "queries": 19, "tasks_per_batch": None}),
 }
@@ -159,8 +164,7 @@ def settings(
             )
         if is_sequence_recipe(recipe):
             continue  # its presets are sequences (classes, instances): nothing to adapt to
-        # Adaptation does not depend on the meta-gradient's order: fomaml adapts as maml.
-        adapted = {k: v for k, v in model.items() if k != "first_order"}
+        adapted = {k: v for k, v in model.items() if k not in ADAPTATION_NEUTRAL}
         model_id = _frozen([recipe["algorithm"], adapted])
         if model_id not in presets:
             presets[model_id] = {"row": name, "settings": []}
