@@ -245,9 +245,10 @@ RECIPES["matchingnet_omniglot_continued"] = _second_stage(
     "matchingnet_omniglot_20way_1shot",
     optimizer={"learning_rate": 5e-4, "halve_every": 5000},
     steps=10400,
-    notes=f"{RECIPES['matchingnet_omniglot']['notes']} A second stage after the 9600 steps of "
-    "matchingnet_omniglot (whose checkpoint was not kept): the recipe's remaining 10400 steps, "
-    "Adam restarted at the rate it had reached, 5e-4, and halved every 5000 steps.",
+    notes=f"{RECIPES['matchingnet_omniglot']['notes']} Further stages after the 9600 steps of "
+    "matchingnet_omniglot (whose checkpoint was not kept), each run from the presets the last "
+    "stage wrote: 10400 steps (the recipe's remaining steps), Adam restarted at the rate the "
+    "recipe had reached, 5e-4, and halved every 5000 steps.",
 )
 
 _SUNG = (
