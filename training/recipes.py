@@ -151,11 +151,12 @@ def _matching_notes(attention, steps, halve_every):
     )
 
 
-def _matching_recipe(variant, model, notes, steps=20000, halve_every=5000, attention=None):
+def _matching_recipe(
+    variant, model, notes, steps=20000, halve_every=5000, attention="cosine attention (scale 1)"
+):
     """A Matching Network recipe whose one network serves the four Omniglot settings as the
     presets `<variant>_omniglot_<N>way_<K>shot`; `model` adds to the Conv-4 configuration."""
     settings = [(5, 1), (5, 5), (20, 1), (20, 5)]
-    attention = attention or "cosine attention (scale 1)"
     return {
         "algorithm": "MatchingNetwork",
         "model": {"filters": 64, "blocks": 4, **model},
