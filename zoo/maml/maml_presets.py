@@ -1,16 +1,18 @@
 """MAML and first-order MAML presets (weights under `pretrained/<name>/`)."""
 
+from zoo.preset_lists import omniglot_presets
+
 
 def _omniglot(prefix, order):
     """The 5-way 1-shot and 5-shot Omniglot presets of one trained network."""
-    return {
-        f"{prefix}_omniglot_5way_{shots}shot": {
-            "class": "MAML",
-            "description": f"{order} MAML, stride-2 Conv-4, Omniglot 28x28 Vinyals split, "
-            f"5-way {shots}-shot.",
-        }
-        for shots in (1, 5)
-    }
+    return omniglot_presets(
+        prefix,
+        "MAML",
+        lambda ways, shots: (
+            f"{order} MAML, stride-2 Conv-4, Omniglot 28x28 Vinyals split, {ways}-way {shots}-shot."
+        ),
+        ways=(5,),
+    )
 
 
 MAML_PRESETS = {**_omniglot("maml", "Second-order"), **_omniglot("fomaml", "First-order")}

@@ -5,6 +5,8 @@
 `mann_omniglot` and `mann_omniglot_5shot`).
 """
 
+from zoo.preset_lists import omniglot_presets
+
 MANN_PRESETS = {
     "mann_omniglot_5class": {
         "class": "MANN",
@@ -12,13 +14,14 @@ MANN_PRESETS = {
         "al.'s sequences of 5 classes x 10 instances, Omniglot 20x20 Vinyals split, accuracy "
         "per instance.",
     },
-    **{
-        f"mann_omniglot_5way_{shots}shot": {
-            "class": "MANN",
-            "description": f"MANN with LRUA (LSTM controller, 128 x 40 memory, 4 heads), "
-            f"Omniglot 20x20 Vinyals split, the support set as a sequence, 5-way {shots}-shot "
-            "(the 5-class sequence network fine-tuned on such episodes).",
-        }
-        for shots in (1, 5)
-    },
+    **omniglot_presets(
+        "mann",
+        "MANN",
+        lambda ways, shots: (
+            "MANN with LRUA (LSTM controller, 128 x 40 memory, 4 heads), "
+            f"Omniglot 20x20 Vinyals split, the support set as a sequence, {ways}-way {shots}-shot "
+            "(the 5-class sequence network fine-tuned on such episodes)."
+        ),
+        ways=(5,),
+    ),
 }

@@ -1,17 +1,18 @@
 """Matching Network presets (weights under `pretrained/<name>/`)."""
 
+from zoo.preset_lists import omniglot_presets
+
 
 def _variant(prefix, model, attention="the paper's cosine attention"):
     """The four Omniglot settings served by one trained network of a Matching Network variant."""
-    return {
-        f"{prefix}_omniglot_{ways}way_{shots}shot": {
-            "class": "MatchingNetwork",
-            "description": f"Conv-4 Matching Network ({model}), {attention}, "
-            f"Omniglot 28x28 Vinyals split, evaluated {ways}-way {shots}-shot.",
-        }
-        for ways in (5, 20)
-        for shots in (1, 5)
-    }
+    return omniglot_presets(
+        prefix,
+        "MatchingNetwork",
+        lambda ways, shots: (
+            f"Conv-4 Matching Network ({model}), {attention}, Omniglot 28x28 "
+            f"Vinyals split, evaluated {ways}-way {shots}-shot."
+        ),
+    )
 
 
 MATCHING_NETWORK_PRESETS = {

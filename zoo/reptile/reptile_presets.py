@@ -1,15 +1,17 @@
 """Reptile presets (weights under `pretrained/<name>/`): 5-way, trained by the recipe
 `reptile_omniglot_40k`; the 20-way ones (`reptile_omniglot_20way`) join once they have run."""
 
-REPTILE_PRESETS = {
-    f"reptile_omniglot_{ways}way_{shots}shot": {
-        "class": "Reptile",
-        "description": f"Reptile (Adam inner loop, beta1 = 0), stride-2 Conv-4, Omniglot 28x28 "
-        f"Vinyals split, evaluated {ways}-way {shots}-shot.",
-    }
-    for ways in (5,)
-    for shots in (1, 5)
-}
+from zoo.preset_lists import omniglot_presets
+
+REPTILE_PRESETS = omniglot_presets(
+    "reptile",
+    "Reptile",
+    lambda ways, shots: (
+        "Reptile (Adam inner loop, beta1 = 0), stride-2 Conv-4, Omniglot 28x28 "
+        f"Vinyals split, evaluated {ways}-way {shots}-shot."
+    ),
+    ways=(5,),
+)
 
 REPTILE_SINUSOID_PRESETS = {
     "reptile_sinusoid": {
