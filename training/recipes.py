@@ -291,6 +291,17 @@ RECIPES["relationnet_omniglot_5shot"] = dict(
     "code uses the test batch's statistics).",
 )
 
+RECIPES["relationnet_omniglot_1shot_continued"] = _second_stage(
+    "relationnet_omniglot_1shot",
+    "relationnet_omniglot_20way_1shot",
+    optimizer={"learning_rate": 5e-4, "halve_every": 8000},
+    steps=32000,
+    notes=f"{RECIPES['relationnet_omniglot_1shot']['notes']} Further stages after the first "
+    "8000 steps of relationnet_omniglot_1shot (whose checkpoint was not kept), run from the "
+    "presets it wrote: the recipe's remaining 32000 steps, Adam restarted at the rate the "
+    "recipe had reached, 5e-4, and halved every 8000 steps.",
+)
+
 RECIPES["siamese_omniglot"] = {
     "algorithm": "SiameseNetwork",
     "model": {"encoder": "conv4", "filters": 64, "blocks": 4, "shot_pooling": "mean"},
