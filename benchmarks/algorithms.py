@@ -16,7 +16,8 @@ give rows of their own (short name `mann_sequences`, issue 15).
   recipe's step is the `train_on_batch` of its MANN's `training.sequences.SequenceTrainer`
   on `tasks_per_batch` synthetic sequences of `classes` x `instances` raw images at the
   model's `image_size` (the size the protocol loads); it has no adaptation rows (its presets
-  are sequences, not N-way K-shot tasks).
+  are sequences, not N-way K-shot tasks). A recipe with a `dtype_policy` trains under that
+  Keras policy, as `metazoo train` runs it (`training.precision`), and adapts in float32.
 - Adaptation, for each `(ways, shots)` of the presets of the recipes that share the model:
   `adapt()` on raw 105x105 support images, each call a support set not seen before (as
   `benchmarks.latency`), and `predict` of the classifier the latest `adapt()` returned on 25
@@ -31,6 +32,7 @@ import json
 import numpy as np
 
 from benchmarks import latency, synthetic, tables, timing
+from training import precision
 from training.sequence_recipes import is_sequence_recipe
 
 TRAIN_SIDE = 28
@@ -231,14 +233,18 @@ def build(selection=None, overrides=None, max_tasks=None, first_only=False, max_
     rows = settings(selection, None, overrides, max_tasks, first_only, max_presets)
     for row in rows:
         train = row.recipe["train"]
-        learner = recipes.build_learner(row.recipe)
-        if is_sequence_recipe(row.recipe):
-            model = SequenceTrainer(learner)
-            x, y = sequence_batch(train, learner.image_size)
-        else:
-            model = learner.build_for_episode(train["ways"], train["shots"], train["queries"])
-            x, y = episode_batch(train)
-        model.compile(optimizer=recipes.build_optimizer(row.recipe))
+        policy = precision.recipe_policy(row.recipe)  # trains under it, adapts in float32
+        with precision.dtype_policy(policy):
+            learner = recipes.build_learner(row.recipe)
+            if is_sequence_recipe(row.recipe):
+                model = SequenceTrainer(learner)
+                x, y = sequence_batch(train, learner.image_size)
+            else:
+                model = learner.build_for_episode(train["ways"], train["shots"], train["queries"])
+                x, y = episode_batch(train)
+            model.compile(optimizer=recipes.build_optimizer(row.recipe))
+        if policy:
+            learner = precision.float32_copy(learner, train["ways"], train["shots"])
         x = {key: tf.constant(value) for key, value in x.items()}
         y = tf.constant(y)
         steps[name(TRAIN, row.name)] = lambda model=model, x=x, y=y: model.train_on_batch(x, y)
@@ -385,6 +391,12 @@ def tables_text(times, rows, first_calls, repeats, per_task):
             "N x K support images an episode)",
             f"median of {repeats} interleaved repeats (spread: ± half the interquartile "
             "range); first call: tracing, seconds",
+            *[
+                f"{row.name}: trains under Keras' {row.recipe['dtype_policy']} policy, as its "
+                "recipe (adapt() rows: float32, as its presets)"
+                for row in rows
+                if precision.recipe_policy(row.recipe)
+            ],
         ],
     )
     text += "\n" + tables.format_table(

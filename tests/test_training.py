@@ -244,3 +244,47 @@ def test_a_run_started_from_a_preset_records_it_in_the_presets_it_writes(trained
         verbose=0,
     )
     assert third_state["init_from"]["init_from"] == expected
+
+
+class ComputeDtypes(keras.callbacks.Callback):
+    """Records the compute dtypes of the learner's backbone layers when training starts."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def on_train_begin(self, logs=None):
+        layers = self.model.backbone._flatten_layers(include_self=False)
+        self.seen.append({layer.compute_dtype for layer in layers if layer.weights})
+
+
+def test_a_recipe_trains_under_its_dtype_policy_and_hands_back_float32(tmp_path):
+    recipe = dict(tiny_recipe(), dtype_policy="mixed_bfloat16")
+    policies = ComputeDtypes()
+    learner, state = run(recipe, tmp_path / "run", steps=SPE, callbacks=[policies])
+    resumed, state = run(recipe, tmp_path / "run", steps=2 * SPE, callbacks=[policies])
+    assert policies.seen == [{"bfloat16"}, {"bfloat16"}]  # trained, and resumed, mixed
+    assert keras.config.dtype_policy().name == "float32"  # restored after each run
+    assert np.isfinite(state["logs"]["loss"]) and state["steps"] == 2 * SPE
+    layers = [x for x in resumed.backbone._flatten_layers(include_self=False) if x.weights]
+    assert {x.compute_dtype for x in layers} == {"float32"}
+    assert int(resumed.optimizer.iterations) == 0  # a copy: the optimizer is the checkpoint's
+
+    # The presets compute in float32 too, say how they were trained, and answer as the copy.
+    metadata = train.preset_metadata(recipe, "tiny_5way_1shot", state)
+    assert metadata["train_dtype_policy"] == "mixed_bfloat16"
+    folder = train.write_preset(resumed, str(tmp_path / "preset"), metadata)
+    preset = zoo.load_preset(folder)
+    episode, _ = random_episode(5, 1, 2, SIZE, seed=3)
+    np.testing.assert_allclose(preset(episode), resumed(episode), rtol=1e-5, atol=1e-5)
+    assert "train_dtype_policy" not in train.preset_metadata(
+        tiny_recipe(), "tiny_5way_1shot", state
+    )
+
+
+def test_an_unknown_dtype_policy_fails_before_anything_is_written(tmp_path):
+    recipe = dict(tiny_recipe(), dtype_policy="float7")
+    with pytest.raises(ValueError, match="float7"):
+        run(recipe, tmp_path / "run", steps=SPE)
+    assert keras.config.dtype_policy().name == "float32"
+    assert not os.path.exists(tmp_path / "run" / checkpoints.MODEL_FILE)

@@ -6,7 +6,7 @@ import os
 
 import keras
 
-from training import checkpoints, distributed, learning_curve, protocols, recipes
+from training import checkpoints, distributed, learning_curve, precision, protocols, recipes
 
 VALIDATION_STEPS = 10
 """Meta-batches of the validation split evaluated after each epoch, when the data has one."""
@@ -64,6 +64,10 @@ def train(
             `val_loss` and `val_accuracy` in the history and the learning curve (on one
             machine; under a cluster strategy they are left out).
 
+    A recipe with a `dtype_policy` (e.g. `"mixed_bfloat16"`) builds and resumes its learner
+    under that Keras policy (`training.precision`); the learner returned is then a float32
+    copy of the trained one, as its presets compute.
+
     Returns:
         `(learner, state)`: the trained learner and `{"epoch", "seconds", "steps"}`.
 
@@ -106,7 +110,8 @@ def train(
     distributed.check_same_on_all_workers(
         strategy, state["epoch"] if state else 0, "the epoch to resume from"
     )
-    with strategy.scope():
+    policy = precision.recipe_policy(recipe)
+    with strategy.scope(), precision.dtype_policy(policy):
         learner, start, initial_epoch, seconds = _learner_to_train(
             recipe, settings, checkpoint_dir, state, init_from, model
         )
@@ -154,6 +159,9 @@ def train(
     # Also a barrier: no worker goes on (to read the checkpoint, say) before the chief wrote it.
     distributed.check_same_on_all_workers(strategy, final["epoch"], "the epoch trained to")
     final["steps"] = final["epoch"] * steps_per_epoch
+    if policy:  # what leaves training computes in float32, as the presets will
+        learner = precision.float32_copy(learner, settings["ways"], settings["shots"])
+        learner.compile(optimizer=recipes.build_optimizer(recipe))
     return learner, final
 
 
@@ -277,6 +285,7 @@ def preset_metadata(recipe_name, preset_name, state, evaluation=None, data=None)
 
     recipe = recipes.get_recipe(recipe_name)
     ways, shots = recipe["presets"][preset_name]
+    policy = precision.recipe_policy(recipe)  # the presets themselves compute in float32
     metadata = {
         "preset": preset_name,
         "algorithm": recipe["algorithm"],
@@ -291,6 +300,7 @@ def preset_metadata(recipe_name, preset_name, state, evaluation=None, data=None)
         "train_steps": int(state["steps"]),
         "train_seconds": float(state["seconds"]),
         "recipe_steps": recipe["steps"],
+        **({"train_dtype_policy": policy} if policy else {}),
         **({"init_from": state["init_from"]} if state.get("init_from") else {}),
         "notes": recipe["notes"],
         "created": datetime.date.today().isoformat(),
