@@ -194,6 +194,23 @@ RECIPES["matchingnet_scaled_omniglot"] = _matching_recipe(
     attention="cosine attention times a learned scale",
 )
 
+RECIPES["matchingnet_fce_omniglot_5shot"] = dict(
+    RECIPES["matchingnet_fce_omniglot"],
+    init_from="matchingnet_fce_omniglot_20way_5shot",
+    train={"ways": 20, "shots": 5, "queries": 5, "tasks_per_batch": None},
+    optimizer={"learning_rate": 2.5e-4, "halve_every": 2500},
+    steps=7500,
+    presets={
+        "matchingnet_fce_omniglot_5way_5shot": (5, 5),
+        "matchingnet_fce_omniglot_20way_5shot": (20, 5),
+    },
+    notes=f"{RECIPES['matchingnet_fce_omniglot']['notes']} The 5-shot presets then take a "
+    "network of their own, trained with the test's shots as Knagg does: from the network of "
+    "matchingnet_fce_omniglot, 20-way 5-shot episodes with 5 queries per class, Adam restarted "
+    "at 2.5e-4 and halved every 2500 of 7500 steps. `init_from` in the metadata records the "
+    "whole lineage.",
+)
+
 RECIPES["protonet_omniglot_long"] = dict(
     RECIPES["protonet_omniglot"],
     optimizer={"learning_rate": 1e-3, "halve_every": 4000},
