@@ -352,6 +352,20 @@ def test_train_writes_evaluated_presets_and_resumes(capsys, monkeypatch, tmp_pat
     assert_user_error(run(capsys, *argv, "--steps", 1), "less than one epoch of 2 steps")
 
 
+def test_a_further_stage_whose_starting_preset_is_not_shipped_says_what_to_do(
+    capsys, monkeypatch, tmp_path, omniglot_path
+):
+    later = dict(TINY_RECIPE, init_from="tiny_5way_1shot")  # written by "tiny", not shipped
+    monkeypatch.setitem(recipes.RECIPES, "tiny", TINY_RECIPE)
+    monkeypatch.setitem(recipes.RECIPES, "tiny_later", later)
+    checkpoint = tmp_path / "checkpoint"
+    argv = ["train", "tiny_later", "--out", tmp_path / "out", "--checkpoint", checkpoint]
+    result = run(capsys, *argv, "--data", omniglot_path, "--steps", 2)
+    assert_user_error(result, "starts from the preset tiny_5way_1shot (written by tiny")
+    assert "--init-from" in result[2]
+    assert not checkpoint.exists() and not (tmp_path / "out").exists()
+
+
 def test_the_readme_results_table_is_generated_from_the_metadata(capsys):
     status, out, _ = run(capsys, "list", "--markdown")
     assert status == 0

@@ -98,9 +98,11 @@ def command_train(args):
         if args.init_from:
             say("(--init-from is ignored when resuming)")
     else:
-        say(f"training {args.recipe} for {steps} steps; checkpoints in {checkpoint}")
         if args.init_from:
             load_preset(args.init_from)  # fail now, with a clear message, if it is unusable
+        elif recipe.get("init_from"):
+            check_recipe_start(args.recipe, recipe["init_from"])
+        say(f"training {args.recipe} for {steps} steps; checkpoints in {checkpoint}")
     if prepared:
         folder = image_data.write_training_splits(prepared, checkpoint)
         data = prepared["data"]
@@ -111,6 +113,29 @@ def command_train(args):
     state = train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoch, prepared)
     say(f"trained {state['steps']} steps in {state['seconds']:.0f} s; presets are in {out}")
     return 0
+
+
+def check_recipe_start(recipe_name, preset):
+    """Fails with what to do when the preset a recipe starts from is not available.
+
+    A further stage (`init_from` in the recipe) starts from the presets an earlier recipe
+    writes; until those ship, the earlier recipe's output folder can be given instead.
+    """
+    from training import recipes
+
+    try:
+        load_preset(preset)
+    except CommandError:
+        makers = sorted(
+            name
+            for name, recipe in recipes.RECIPES.items()
+            if preset in recipe["presets"] and name != recipe_name
+        )
+        made_by = f" (written by {', '.join(makers)})" if makers else ""
+        raise CommandError(
+            f"recipe {recipe_name} starts from the preset {preset}{made_by}, which is not "
+            f"shipped here: train it first, then pass its folder with --init-from"
+        ) from None
 
 
 def train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoch, prepared=None):
