@@ -136,18 +136,6 @@ RECIPES["fomaml_omniglot_5way_24k"] = _cosine_shortened(
 RECIPES["fomaml_omniglot_20way_20k"] = _cosine_shortened(
     "fomaml_omniglot_20way", 20000, "about 2.5 hours on 2 cores at 0.46 s a step instead of 8"
 )
-RECIPES["maml_omniglot_20way_from_first_order"] = dict(
-    RECIPES["maml_omniglot_20way"],
-    init_from="fomaml_omniglot_20way_1shot",
-    optimizer={"learning_rate": 2.5e-4, "cosine": True},
-    steps=4000,
-    notes=f"{RECIPES['maml_omniglot_20way']['notes']} Ours: a second-order step of these tasks "
-    "takes about 1.2 s on 2 cores (Finn's 60000 would be 20 hours), so second-order "
-    "meta-training starts from the first-order network of fomaml_omniglot_20way_20k (the same "
-    "model and tasks) for 4000 steps, Adam from 2.5e-4 annealed to 0 along a cosine (until "
-    "that recipe's presets ship, pass its folder with --init-from). `init_from` in the "
-    "metadata records the whole lineage.",
-)
 
 
 def _matching_notes(attention, steps, halve_every):
@@ -235,7 +223,8 @@ RECIPES["protonet_omniglot_long"] = dict(
 
 
 def _second_stage(first, init_from, optimizer, steps, notes):
-    """Recipe `first` run again from its preset `init_from`, with Adam restarted.
+    """Recipe `first` run again from the preset `init_from` (its own, or one of the same
+    model), with Adam restarted.
 
     Same model, episodes and presets; only the optimizer, the steps and the notes differ. The
     notes end by saying where the lineage is recorded.
@@ -270,6 +259,17 @@ RECIPES["maml_omniglot_5way_5shot_anneal"] = _second_stage(
     "at 5e-4 and annealed to 0 along a cosine over the recipe's 10000 steps.",
 )
 
+RECIPES["maml_omniglot_20way_from_first_order"] = _second_stage(
+    "maml_omniglot_20way",
+    "fomaml_omniglot_20way_1shot",
+    optimizer={"learning_rate": 2.5e-4, "cosine": True},
+    steps=4000,
+    notes=f"{RECIPES['maml_omniglot_20way']['notes']} Ours: a second-order step of these tasks "
+    "takes about 1.2 s on 2 cores (Finn's 60000 would be 20 hours), so second-order "
+    "meta-training starts from the first-order network of fomaml_omniglot_20way_20k (the same "
+    "model and tasks) for 4000 steps, Adam from 2.5e-4 annealed to 0 along a cosine (until "
+    "that recipe's presets ship, pass its folder with --init-from).",
+)
 RECIPES["matchingnet_omniglot_continued"] = _second_stage(
     "matchingnet_omniglot",
     "matchingnet_omniglot_20way_1shot",

@@ -262,16 +262,14 @@ def write_preset(learner, directory, metadata):
 
 
 def _model_only(learner, metadata):
-    """An uncompiled copy of `learner`: its config and weights file hold no training state.
+    """An uncompiled float32 copy of `learner`: its config and weights file hold no training
+    state.
 
     A compiled model's `save_weights` also writes the optimizer's variables (Adam's two
     slots per weight triple the file), and its config the compile arguments; a preset needs
     only the model (`zoo.load_preset` compiles it with the defaults).
     """
-    copy = type(learner).from_config(learner.get_config())
-    copy.build_for_episode(int(metadata["ways"]), int(metadata["shots"]))
-    copy.set_weights(learner.get_weights())
-    return copy
+    return precision.float32_copy(learner, int(metadata["ways"]), int(metadata["shots"]))
 
 
 def preset_metadata(recipe_name, preset_name, state, evaluation=None, data=None):
