@@ -9,5 +9,6 @@ RELATION_NETWORK_PRESETS = omniglot_presets(
         "Relation Network (Conv-4 embedding, learned relation module), "
         f"Omniglot 28x28 Vinyals split, evaluated {ways}-way {shots}-shot."
     ),
-    shots=(1,),  # the 5-shot presets join when `relationnet_omniglot_5shot` has run
+    # 1-shot: one network trained on 20-way 1-shot episodes (`relationnet_omniglot_1shot`);
+    # 5-shot: one trained on 20-way 5-shot episodes (`relationnet_omniglot_5shot`).
 )
