@@ -226,20 +226,22 @@ def test_outer_optimizer_anneals_epsilon_linearly_to_zero():
 
 
 @pytest.mark.parametrize(
-    "name",
+    ("name", "epsilon"),
     [
-        "reptile_omniglot",
-        "reptile_omniglot_40k",
-        "reptile_omniglot_20way",
-        "reptile_omniglot_20way_40k",
+        ("reptile_omniglot", 1.0),
+        ("reptile_omniglot_40k", 1.0),
+        ("reptile_omniglot_20way", 1.0),
+        ("reptile_omniglot_20way_40k", 1.0),
+        ("reptile_omniglot_20way_continued", 0.5),
     ],
 )
-def test_the_recipes_outer_optimizer_is_the_annealed_sgd(name):
+def test_the_recipes_outer_optimizer_is_the_annealed_sgd(name, epsilon):
     recipe = recipes.get_recipe(name)
     optimizer = recipes.build_optimizer(recipe)
     assert isinstance(optimizer, keras.optimizers.SGD)
+    assert float(optimizer.learning_rate) == pytest.approx(epsilon)
     optimizer.iterations.assign(recipe["steps"] // 2)
-    assert float(optimizer.learning_rate) == pytest.approx(0.5)
+    assert float(optimizer.learning_rate) == pytest.approx(epsilon / 2)
     learner = recipes.build_learner(recipe)
     assert isinstance(learner, zoo.Reptile)
     assert recipe["train"]["shots"] == 10 and recipe["train"]["tasks_per_batch"] == 5

@@ -460,6 +460,17 @@ RECIPES["reptile_omniglot_20way_40k"] = dict(
     "2.5 hours on 2 cores at 0.22 s a step instead of 12).",
 )
 
+RECIPES["reptile_omniglot_20way_continued"] = _second_stage(
+    "reptile_omniglot_20way",
+    "reptile_omniglot_20way_1shot",
+    optimizer={"learning_rate": 0.5, "reptile": True},
+    steps=60000,
+    notes=f"{RECIPES['reptile_omniglot_20way']['notes']} A second stage after the 40000 "
+    "meta-steps of reptile_omniglot_20way_40k, whose presets were below the paper: 60000 "
+    "meta-steps more, the outer step size restarted at 0.5 and annealed to 0 over them (the "
+    "two stages together are half of the reference's 200000 steps).",
+)
+
 
 RECIPES["lstm_meta_learner_omniglot"] = {
     "algorithm": "LSTMMetaLearner",

@@ -1,5 +1,5 @@
 """Reptile presets (weights under `pretrained/<name>/`): 5-way, trained by the recipe
-`reptile_omniglot_40k`; the 20-way ones (`reptile_omniglot_20way`) join once they have run."""
+`reptile_omniglot_40k`, and 20-way, by `reptile_omniglot_20way_40k` (one network each)."""
 
 from zoo.preset_lists import omniglot_presets
 
@@ -10,7 +10,6 @@ REPTILE_PRESETS = omniglot_presets(
         "Reptile (Adam inner loop, beta1 = 0), stride-2 Conv-4, Omniglot 28x28 "
         f"Vinyals split, evaluated {ways}-way {shots}-shot."
     ),
-    ways=(5,),
 )
 
 REPTILE_SINUSOID_PRESETS = {
