@@ -224,7 +224,7 @@ RECIPES["protonet_omniglot_long"] = dict(
 
 def _second_stage(first, init_from, optimizer, steps, notes):
     """Recipe `first` run again from the preset `init_from` (its own, or one of the same
-    model), with Adam restarted.
+    model), with its optimizer restarted (Adam, or Reptile's annealed SGD).
 
     Same model, episodes and presets; only the optimizer, the steps and the notes differ. The
     notes end by saying where the lineage is recorded.
