@@ -393,6 +393,16 @@ RECIPES["siamese_koch_omniglot"] = {
     "priority), so the 8000 steps take about 2.5 hours, to run in stages.",
 }
 
+RECIPES["siamese_omniglot_continued"] = _second_stage(
+    "siamese_omniglot",
+    "siamese_omniglot_20way_1shot",
+    optimizer={"learning_rate": 2.5e-4, "halve_every": 2500},
+    steps=10000,
+    notes=f"{RECIPES['siamese_omniglot']['notes']} A second stage after the 10000 steps of "
+    "siamese_omniglot, whose rate had fallen to 6e-5 with three of its four presets below the "
+    "paper: Adam restarted at 2.5e-4 and halved every 2500 steps, for as many steps again.",
+)
+
 _NICHOL = (
     "Nichol et al.'s Omniglot settings (openai/supervised-reptile README): tasks of 10 shots "
     "per class in training (not the test's 1 or 5), meta-batch 5, Adam with beta1 = 0 in the "
