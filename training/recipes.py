@@ -411,9 +411,10 @@ RECIPES["siamese_omniglot_continued"] = _second_stage(
     "siamese_omniglot_20way_1shot",
     optimizer={"learning_rate": 2.5e-4, "halve_every": 2500},
     steps=10000,
-    notes=f"{RECIPES['siamese_omniglot']['notes']} A second stage after the 10000 steps of "
+    notes=f"{RECIPES['siamese_omniglot']['notes']} Further stages after the 10000 steps of "
     "siamese_omniglot, whose rate had fallen to 6e-5 with three of its four presets below the "
-    "paper: Adam restarted at 2.5e-4 and halved every 2500 steps, for as many steps again.",
+    "paper, each run from the presets the last stage wrote: Adam restarted at 2.5e-4 and "
+    "halved every 2500 steps, for as many steps again.",
 )
 
 _NICHOL = (
