@@ -520,17 +520,6 @@ RECIPES["lstm_meta_learner_omniglot"] = {
     "transductive: the adapted classifier normalizes with statistics of the support set.",
 }
 
-
-_SANTORO = (
-    "Santoro et al.'s MANN with LRUA: LSTM controller of 200 units, 128 x 40 memory, 4 heads, "
-    "gamma 0.95, images area-resized to 20x20 and flattened (the reference code's size); "
-    "16 episodes a step and Adam 1e-3 as in the reimplementations (tristandeleu/ntm-one-shot, "
-    "snowkylin/ntm; the paper's optimizer is not known). Ours: the contract's episodes, not "
-    "the paper's sequences: the support set as a sequence (shot by shot, labels one step late, "
-    "a last step presenting the last label), then each query one step on its own with the null "
-    "label, the loss on the queries only; no augmentation. The paper reports no N-way K-shot "
-    "accuracy: compare with the metric learners. Not transductive (no normalization layer)."
-)
 RECIPES["lstm_meta_learner_omniglot_continued"] = _second_stage(
     "lstm_meta_learner_omniglot",
     "lstm_meta_learner_omniglot_5way_1shot",
@@ -542,6 +531,17 @@ RECIPES["lstm_meta_learner_omniglot_continued"] = _second_stage(
     "and, unlike it, halved every 5600 steps so that the stage ends annealed.",
 )
 
+
+_SANTORO = (
+    "Santoro et al.'s MANN with LRUA: LSTM controller of 200 units, 128 x 40 memory, 4 heads, "
+    "gamma 0.95, images area-resized to 20x20 and flattened (the reference code's size); "
+    "16 episodes a step and Adam 1e-3 as in the reimplementations (tristandeleu/ntm-one-shot, "
+    "snowkylin/ntm; the paper's optimizer is not known). Ours: the contract's episodes, not "
+    "the paper's sequences: the support set as a sequence (shot by shot, labels one step late, "
+    "a last step presenting the last label), then each query one step on its own with the null "
+    "label, the loss on the queries only; no augmentation. The paper reports no N-way K-shot "
+    "accuracy: compare with the metric learners. Not transductive (no normalization layer)."
+)
 RECIPES["mann_omniglot"] = {
     "algorithm": "MANN",
     "model": {
@@ -628,6 +628,17 @@ RECIPES["mann_omniglot_15class"] = dict(
     "inference, not confirmed): compare from the 2nd instance on.",
 )
 
+RECIPES["mann_omniglot_5class_continued"] = _second_stage(
+    "mann_omniglot_5class",
+    "mann_omniglot_5class",
+    optimizer={"learning_rate": 1e-3, "halve_every": 10000},
+    steps=20000,
+    notes=f"{RECIPES['mann_omniglot_5class']['notes']} A second stage after the 20000 steps "
+    "of mann_omniglot_5class, whose training accuracy was still rising slowly (75.2% halfway, "
+    "79.5% at the end, the rate down to 6.25e-4): Adam restarted at 1e-3 and halved every "
+    "10000 steps, for as many steps again.",
+)
+
 _FINN_SINUSOID = (
     "Finn et al. section 5.1 in their code's settings (cbfinn/maml, the README's sinusoid "
     "command): y = A sin(x - phi), A in [0.1, 5], phi in [0, pi], x in [-5, 5]; K = 10 support "
@@ -640,17 +651,6 @@ _SHORTENED = (
     "Shortened from the reference's 70000 meta-iterations to {steps} for 2 shared CPU cores "
     "({cost} ms per meta-iteration measured: the whole recipe would take {minutes} minutes)."
 )
-RECIPES["mann_omniglot_5class_continued"] = _second_stage(
-    "mann_omniglot_5class",
-    "mann_omniglot_5class",
-    optimizer={"learning_rate": 1e-3, "halve_every": 10000},
-    steps=20000,
-    notes=f"{RECIPES['mann_omniglot_5class']['notes']} A second stage after the 20000 steps "
-    "of mann_omniglot_5class, whose training accuracy was still rising slowly (75.2% halfway, "
-    "79.5% at the end, the rate down to 6.25e-4): Adam restarted at 1e-3 and halved every "
-    "10000 steps, for as many steps again.",
-)
-
 RECIPES["maml_sinusoid"] = {
     "algorithm": "MAML",
     "data": "sinusoid",
