@@ -194,6 +194,33 @@ RECIPES["matchingnet_scaled_omniglot"] = _matching_recipe(
     attention="cosine attention times a learned scale",
 )
 
+_KNAGG_EPISODES = (
+    "After Vinyals et al.: Conv-4 with max-pooling, cosine attention (scale 1), the negative "
+    "log-likelihood of y_hat, 28x28 Vinyals split with rotations as classes; the simple model "
+    "(f = g = the Conv-4 embedding). The paper gives no training episodes or schedule: these "
+    "follow Knagg's re-implementation (oscarknagg/few-shot), which trains 5-way episodes with "
+    "the test's shots and 15 queries per class for 10000 episodes, Adam 1e-3, the gradient's "
+    "norm clipped to 1 (here its rate halved every 2500 steps where Knagg halves on plateaus). "
+    "One network serves the 5-way and 20-way presets of its shots. Batch normalization uses "
+    "running statistics at test time: not transductive."
+)
+
+
+def _knagg_matching_recipe(shots):
+    """The paper's simple Matching Network trained on Knagg's episodes: 5-way, `shots` shots,
+    15 queries per class; its network serves the 5-way and 20-way presets of `shots`."""
+    return dict(
+        RECIPES["matchingnet_omniglot"],
+        train={"ways": 5, "shots": shots, "queries": 15, "tasks_per_batch": None},
+        optimizer={"learning_rate": 1e-3, "halve_every": 2500, "global_clipnorm": 1.0},
+        steps=10000,
+        presets={f"matchingnet_omniglot_{n}way_{shots}shot": (n, shots) for n in (5, 20)},
+        notes=_KNAGG_EPISODES,
+    )
+
+
+RECIPES["matchingnet_omniglot_1shot"] = _knagg_matching_recipe(1)
+RECIPES["matchingnet_omniglot_5shot"] = _knagg_matching_recipe(5)
 RECIPES["matchingnet_fce_omniglot_5shot"] = dict(
     RECIPES["matchingnet_fce_omniglot"],
     init_from="matchingnet_fce_omniglot_20way_5shot",
@@ -280,6 +307,16 @@ RECIPES["matchingnet_omniglot_continued"] = _second_stage(
     "stage wrote: 10400 steps (the recipe's remaining steps), Adam restarted at the rate the "
     "recipe had reached, 5e-4, and halved every 5000 steps.",
 )
+
+for _shots in (1, 5):
+    RECIPES[f"matchingnet_omniglot_{_shots}shot_continued"] = _second_stage(
+        f"matchingnet_omniglot_{_shots}shot",
+        f"matchingnet_omniglot_5way_{_shots}shot",
+        optimizer={"learning_rate": 2.5e-4, "halve_every": 2500, "global_clipnorm": 1.0},
+        steps=10000,
+        notes=f"{_KNAGG_EPISODES} Further stages of 10000 steps, each run from the presets the "
+        "last stage wrote, Adam restarted at 2.5e-4 and halved every 2500 steps.",
+    )
 
 _SUNG = (
     "Sung et al.: Conv-4 embedding pooled twice (5x5x64 maps), relation module of two conv "
