@@ -138,16 +138,23 @@ RECIPES["fomaml_omniglot_20way_20k"] = _cosine_shortened(
 )
 
 
-def _matching_notes(attention, steps, halve_every):
+def _matching_model(attention):
+    """The first sentence of every Matching Network recipe's notes: the model and the data."""
     return (
         f"After Vinyals et al.: Conv-4 with max-pooling, {attention}, the negative "
-        "log-likelihood of y_hat, 28x28 Vinyals split with rotations as classes. The paper gives "
-        "no training schedule: Adam 1e-3 and 15 queries per class follow Knagg's "
-        "re-implementation (oscarknagg/few-shot). Our choice: one network trained on 20-way "
-        "1-shot episodes serves all four settings (Knagg trains 5-way with the test's shots), "
-        f"and Adam's rate is halved every {halve_every} of {steps} steps (Knagg: 10000 episodes, "
-        "halving on plateaus, gradient norm clipped to 1, which is not applied here). Batch "
-        "normalization uses running statistics at test time: not transductive."
+        "log-likelihood of y_hat, 28x28 Vinyals split with rotations as classes"
+    )
+
+
+def _matching_notes(attention, steps, halve_every):
+    return (
+        f"{_matching_model(attention)}. The paper gives no training schedule: Adam 1e-3 and 15 "
+        "queries per class follow Knagg's re-implementation (oscarknagg/few-shot). Our choice: "
+        "one network trained on 20-way 1-shot episodes serves all four settings (Knagg trains "
+        "5-way with the test's shots), and Adam's rate is halved every "
+        f"{halve_every} of {steps} steps (Knagg: 10000 episodes, halving on plateaus, gradient "
+        "norm clipped to 1, which is not applied here). Batch normalization uses running "
+        "statistics at test time: not transductive."
     )
 
 
@@ -195,9 +202,8 @@ RECIPES["matchingnet_scaled_omniglot"] = _matching_recipe(
 )
 
 _KNAGG_EPISODES = (
-    "After Vinyals et al.: Conv-4 with max-pooling, cosine attention (scale 1), the negative "
-    "log-likelihood of y_hat, 28x28 Vinyals split with rotations as classes; the simple model "
-    "(f = g = the Conv-4 embedding). The paper gives no training episodes or schedule: these "
+    f"{_matching_model('cosine attention (scale 1)')}; the simple model (f = g = the Conv-4 "
+    "embedding). The paper gives no training episodes or schedule: these "
     "follow Knagg's re-implementation (oscarknagg/few-shot), which trains 5-way episodes with "
     "the test's shots and 15 queries per class for 10000 episodes, Adam 1e-3, the gradient's "
     "norm clipped to 1 (here its rate halved every 2500 steps where Knagg halves on plateaus). "
