@@ -246,6 +246,64 @@ def test_a_run_started_from_a_preset_records_it_in_the_presets_it_writes(trained
     assert third_state["init_from"]["init_from"] == expected
 
 
+def maml_of(ways, blocks=2):
+    learner = zoo.MAML(ways=ways, filters=8, blocks=blocks, image_size=SIZE)
+    learner.build_for_episode(ways, 1)
+    return learner
+
+
+def test_a_warm_start_copies_every_weight_a_network_of_other_ways_shares():
+    source, learner = maml_of(5), maml_of(3)
+    initial = [weight.numpy() for weight in learner.weights]
+    fresh = train.copy_matching_weights(learner, source)
+    assert len(fresh) == 2  # the output layer's kernel and bias: one value per way
+    for target, weight, before in zip(learner.weights, source.weights, initial, strict=True):
+        if target.path in fresh:
+            assert target.shape[-1] == 3 and weight.shape[-1] == 5
+            np.testing.assert_array_equal(target.numpy(), before)
+        else:
+            np.testing.assert_array_equal(target.numpy(), weight.numpy())
+    for other in (maml_of(3, blocks=3), zoo.PrototypicalNetwork(filters=8, blocks=2)):
+        with pytest.raises(ValueError, match="differ in more than their shapes"):
+            train.copy_matching_weights(learner, other)
+
+
+def test_a_warm_started_run_records_the_weights_it_did_not_copy(tmp_path):
+    five = tiny_recipe("MAML")
+    keras.utils.set_random_seed(0)
+    learner, state = run(five, tmp_path / "five", steps=SPE)
+    metadata = train.preset_metadata(five, "tiny_5way_1shot", state)
+    origin = train.write_preset(learner, str(tmp_path / "origin"), metadata)
+    three = dict(
+        five,
+        model=dict(five["model"], ways=3),
+        train=dict(five["train"], ways=3),
+        presets={"tiny_3way_1shot": (3, 1)},
+        paper={(3, 1): None},
+        warm_start=True,
+    )
+    _, three_state = train.train(
+        three,
+        str(tmp_path / "three"),
+        steps=SPE,
+        init_from=origin,
+        sampler=sampler_for(three),
+        verbose=0,
+    )
+    fresh = three_state["init_from"]["fresh_weights"]
+    assert len(fresh) == 2 and three_state["init_from"]["preset"] == "tiny_5way_1shot"
+    # Without warm_start, a network of other ways cannot start from it.
+    with pytest.raises(ValueError):
+        train.train(
+            dict(three, warm_start=False),
+            str(tmp_path / "cold"),
+            steps=SPE,
+            init_from=origin,
+            sampler=sampler_for(three),
+            verbose=0,
+        )
+
+
 class ComputeDtypes(keras.callbacks.Callback):
     """Records the compute dtypes of the learner's backbone layers when training starts."""
 

@@ -796,6 +796,28 @@ RECIPES["metanet_omniglot_20way"] = dict(
     "number.",
 )
 
+RECIPES["metanet_omniglot_20way_warm"] = dict(
+    RECIPES["metanet_omniglot_20way"],
+    init_from="metanet_omniglot_5way_1shot",
+    warm_start=True,
+    steps=6000,
+    notes=f"{RECIPES['metanet_omniglot_20way']['notes']} Ours: 20000 episodes from scratch "
+    "would take about 10 hours on one core, so the 20-way network starts from the 5-way one "
+    "(metanet_omniglot's presets): every weight is copied but the two sized by the number of "
+    "ways, b's output layer and the representation loss's head, which keep their fresh "
+    "initial values (`fresh_weights` in `init_from`); then 6000 episodes at the recipe's "
+    "constant Adam 1e-3.",
+)
+RECIPES["metanet_omniglot_continued"] = _second_stage(
+    "metanet_omniglot",
+    "metanet_omniglot_5way_1shot",
+    optimizer=RECIPES["metanet_omniglot"]["optimizer"],
+    steps=24200,
+    notes=f"{RECIPES['metanet_omniglot']['notes']} The recipe's remaining 24200 steps, run in "
+    "stages from the presets the last stage wrote (the first stage's checkpoint was not kept), "
+    "at the recipe's constant Adam 1e-3 restarted.",
+)
+
 
 def build_learner(recipe):
     """The untrained meta-learner of a recipe."""

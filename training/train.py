@@ -179,10 +179,48 @@ def _learner_to_train(recipe, settings, checkpoint_dir, state, init_from, model=
     if init_from:
         from zoo.presets import load_preset
 
-        learner.set_weights(load_preset(init_from).get_weights())
+        source = load_preset(init_from)
         start = init_from_record(init_from)
+        if recipe.get("warm_start"):
+            start["fresh_weights"] = copy_matching_weights(learner, source)
+        else:
+            learner.set_weights(source.get_weights())
     learner.compile(optimizer=recipes.build_optimizer(recipe))
     return learner, start, 0, 0.0
+
+
+def copy_matching_weights(learner, source):
+    """Starts `learner` from `source`, the same model built for another number of ways.
+
+    Every weight whose shape agrees is copied; the others (the layers with one output per
+    way) keep their fresh initial values, as Keras's `load_weights(skip_mismatch=True)` does.
+
+    Args:
+        learner: the built learner to start.
+        source: a learner of the same class and configuration but for `ways`.
+
+    Returns:
+        The paths of the learner's weights left at their initial values.
+
+    Raises:
+        ValueError: if the two learners' weights do not pair up (another architecture).
+    """
+
+    def names(model):
+        return [weight.path for weight in model.weights]
+
+    if type(learner) is not type(source) or names(learner) != names(source):
+        raise ValueError(
+            f"cannot start a {type(learner).__name__} from a {type(source).__name__} whose "
+            "weights differ in more than their shapes"
+        )
+    fresh = []
+    for target, weight in zip(learner.weights, source.weights, strict=True):
+        if tuple(target.shape) == tuple(weight.shape):
+            target.assign(weight)
+        else:
+            fresh.append(target.path)
+    return fresh
 
 
 def init_from_record(init_from):
