@@ -211,14 +211,19 @@ def test_confidence_interval():
         evaluate.confidence_interval([1.0])
 
 
+def run_from(recipe, directory, origin):
+    """Trains `recipe` for one epoch in `directory`, started from the preset folder `origin`."""
+    return train.train(
+        recipe, str(directory), steps=SPE, init_from=origin, sampler=sampler_for(recipe), verbose=0
+    )
+
+
 def test_a_run_started_from_a_preset_records_it_in_the_presets_it_writes(trained, tmp_path):
     recipe, learner, state = trained
     start = train.preset_metadata(recipe, "tiny_5way_1shot", state)
     origin = train.write_preset(learner, str(tmp_path / "origin"), start)
     run_dir = tmp_path / "run"
-    tuned, tuned_state = train.train(
-        recipe, str(run_dir), steps=SPE, init_from=origin, sampler=sampler_for(recipe), verbose=0
-    )
+    tuned, tuned_state = run_from(recipe, run_dir, origin)
     with open(os.path.join(origin, METADATA_FILE)) as file:
         written = json.load(file)
     expected = {
@@ -235,14 +240,7 @@ def test_a_run_started_from_a_preset_records_it_in_the_presets_it_writes(trained
 
     # A run started from that run's preset records the whole lineage.
     second = train.write_preset(tuned, str(tmp_path / "second"), metadata)
-    _, third_state = train.train(
-        recipe,
-        str(tmp_path / "run3"),
-        steps=SPE,
-        init_from=second,
-        sampler=sampler_for(recipe),
-        verbose=0,
-    )
+    _, third_state = run_from(recipe, tmp_path / "run3", second)
     assert third_state["init_from"]["init_from"] == expected
 
 
@@ -282,26 +280,12 @@ def test_a_warm_started_run_records_the_weights_it_did_not_copy(tmp_path):
         paper={(3, 1): None},
         warm_start=True,
     )
-    _, three_state = train.train(
-        three,
-        str(tmp_path / "three"),
-        steps=SPE,
-        init_from=origin,
-        sampler=sampler_for(three),
-        verbose=0,
-    )
+    _, three_state = run_from(three, tmp_path / "three", origin)
     fresh = three_state["init_from"]["fresh_weights"]
     assert len(fresh) == 2 and three_state["init_from"]["preset"] == "tiny_5way_1shot"
     # Without warm_start, a network of other ways cannot start from it.
     with pytest.raises(ValueError):
-        train.train(
-            dict(three, warm_start=False),
-            str(tmp_path / "cold"),
-            steps=SPE,
-            init_from=origin,
-            sampler=sampler_for(three),
-            verbose=0,
-        )
+        run_from(dict(three, warm_start=False), tmp_path / "cold", origin)
 
 
 class ComputeDtypes(keras.callbacks.Callback):
