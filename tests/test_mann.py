@@ -3,13 +3,14 @@
 The contract (call, adapt, fit, files, export, bad input, tf.distribute) is checked by
 `test_contract.py` (registry entry `mann`); here: the cosine read, LRUA's usage, least-used
 and write weights over a hand-worked 3-step example, the zeroing of the least used row, the
-whole cell step, the support sequence, and what passes (or not) between episodes and queries.
+add vectors of `write_vector="add"`, the whole cell step, the support sequence, and what
+passes (or not) between episodes and queries.
 """
 
 import keras
 import numpy as np
 import pytest
-from conftest import random_episode
+from conftest import assert_adapted_matches_learner, random_episode
 from contract_learners import tiny_mann
 
 import zoo
@@ -50,9 +51,14 @@ def numpy_cosine_read(keys, memory):
     return weights, weights @ memory
 
 
-def numpy_lrua_step(memory, usage, previous_read, keys, gates):
-    """One LRUA write then read; returns a dict of everything the step computes."""
+def numpy_lrua_step(memory, usage, previous_read, keys, gates, adds=None):
+    """One LRUA write then read; returns a dict of everything the step computes.
+
+    The heads write `adds` if given (`write_vector="add"`), else their keys; they read with
+    their keys.
+    """
     heads, rows = len(keys), len(usage)
+    written_vectors = keys if adds is None else adds
     ranked = sorted(range(rows), key=lambda i: (usage[i], i))  # ties: the lower row first
     least_used = np.zeros((heads, rows))
     writes = np.zeros((heads, rows))
@@ -64,7 +70,7 @@ def numpy_lrua_step(memory, usage, previous_read, keys, gates):
     written[ranked[0]] = 0.0
     for h in range(heads):
         for i in range(rows):
-            written[i] += writes[h, i] * keys[h]
+            written[i] += writes[h, i] * written_vectors[h]
     reads_w, reads = numpy_cosine_read(keys, written)
     new_usage = GAMMA * usage + reads_w.sum(axis=0) + writes.sum(axis=0)
     return {
@@ -226,20 +232,61 @@ def test_only_the_least_used_row_is_zeroed_before_the_write():
         np.testing.assert_allclose(got["memory"][row], memory[0, row], atol=1e-6)
 
 
+def test_lrua_with_add_vectors_writes_them_instead_of_the_keys():
+    """write_vector="add", by hand: 2 heads, 4 rows of width 2, 3 controller units, alpha = 0.
+
+    M_t = M_{t-1} (least used row zeroed) + sum_h w^w_t(h) outer a_t(h), with
+    a_t = tanh(W_a h_t + b_a); the same gates give the key-writing layer the same w^w_t.
+    """
+    rng = np.random.default_rng(10)
+    memory = rng.normal(size=(4, 2)).astype("float32")
+    usage = np.array([0.7, 0.1, 0.9, 0.3], "float32")  # least used: row 1, then row 3
+    previous_read = np.array([[0.1, 0.2, 0.3, 0.4], [0.4, 0.3, 0.2, 0.1]], "float32")
+    keys = np.array([[1.0, 0.0], [0.0, 1.0]], "float32")
+    hidden = np.array([0.5, -1.0, 2.0], "float32")
+    add_kernel = rng.normal(size=(3, 4)).astype("float32")
+    add_bias = rng.normal(size=4).astype("float32")
+    layer = LeastRecentlyUsedAccess(2, GAMMA, write_vector="add", memory_width=2)
+    layer.build((None, 3))
+    layer.gate.set_weights([np.zeros((3, 2), "float32"), np.zeros(2, "float32")])
+    layer.add_vector.set_weights([add_kernel, add_bias])
+    inputs = [x[None] for x in (hidden, keys, memory, usage, previous_read)]
+    written, writes = (np.asarray(x)[0] for x in layer(*inputs))
+
+    adds = np.tanh(hidden @ add_kernel + add_bias).reshape(2, 2)  # row h: a_t(h)
+    expected_writes = 0.5 * previous_read + 0.5 * np.eye(4)[[1, 3]]  # sigma(0) = 1/2
+    zeroed = memory.copy()
+    zeroed[1] = 0.0
+    expected = zeroed + sum(np.outer(w, a) for w, a in zip(expected_writes, adds, strict=True))
+    np.testing.assert_allclose(writes, expected_writes, rtol=1e-6)
+    np.testing.assert_allclose(written, expected, rtol=1e-5, atol=1e-6)
+
+    keys_written, key_writes = (np.asarray(x)[0] for x in lrua_layer(2, [0.0, 0.0])(*inputs))
+    np.testing.assert_allclose(key_writes, writes, rtol=1e-6)
+    key_memory = zeroed + expected_writes.T @ keys
+    np.testing.assert_allclose(keys_written, key_memory, rtol=1e-5, atol=1e-6)
+    assert np.abs(keys_written - written).max() > 0.1
+
+
 # -- the whole step ---------------------------------------------------------------------------
 def numpy_cell_step(cell, x, previous_label, state):
-    """One `MANNCell` step in numpy: controller, keys, LRUA, read, output."""
-    kernel, recurrent, bias, key_w, key_b, gate_w, gate_b, out_w, out_b = (
-        np.asarray(w, "float64") for w in cell.get_weights()
-    )
+    """One `MANNCell` step in numpy: controller, keys (and add vectors), LRUA, read, output."""
+    weights = [np.asarray(w, "float64") for w in cell.get_weights()]
+    kernel, recurrent, bias, key_w, key_b, gate_w, gate_b = weights[:7]
+    out_w, out_b = weights[-2:]
     memory, usage, previous_read, _, reads, hidden, c = (np.asarray(s, "float64")[0] for s in state)
     z = np.concatenate([x, previous_label, reads]) @ kernel + hidden @ recurrent + bias
     i, f, g, o = np.split(z, 4)
     c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
     hidden = sigmoid(o) * np.tanh(c)
-    keys = np.tanh(hidden @ key_w + key_b).reshape(cell.read_heads, cell.memory_width)
+    shape = (cell.read_heads, cell.memory_width)
+    keys = np.tanh(hidden @ key_w + key_b).reshape(shape)
     gates = hidden @ gate_w + gate_b
-    step = numpy_lrua_step(memory, usage, previous_read, keys, gates)
+    adds = None
+    if cell.write_vector == "add":  # a_t = tanh(W_a h_t + b_a), the LRUA's weights after alpha's
+        add_w, add_b = weights[7:9]
+        adds = np.tanh(hidden @ add_w + add_b).reshape(shape)
+    step = numpy_lrua_step(memory, usage, previous_read, keys, gates, adds)
     reads = step["reads"].reshape(-1)
     logits = np.concatenate([hidden, reads]) @ out_w + out_b
     writes = step["write_weights"].sum(axis=0)
@@ -247,10 +294,13 @@ def numpy_cell_step(cell, x, previous_label, state):
     return logits, [s[None] for s in new_state]
 
 
-def test_cell_steps_match_numpy_from_the_initial_state():
+@pytest.mark.parametrize("write_vector", ["key", "add"])
+def test_cell_steps_match_numpy_from_the_initial_state(write_vector):
     keras.utils.set_random_seed(3)
-    cell = MANNCell(3, controller_units=5, memory_rows=6, memory_width=4, read_heads=2)
+    sizes = {"controller_units": 5, "memory_rows": 6, "memory_width": 4, "read_heads": 2}
+    cell = MANNCell(3, **sizes, write_vector=write_vector)
     cell.build((None, 7))
+    assert len(cell.get_weights()) == {"key": 9, "add": 11}[write_vector]
     state = cell.initial_state(1)
     np.testing.assert_array_equal(state.memory, np.full((1, 6, 4), 1e-6, "float32"))
     np.testing.assert_array_equal(state.usage, [[1, 0, 0, 0, 0, 0]])
@@ -265,6 +315,66 @@ def test_cell_steps_match_numpy_from_the_initial_state():
         np.testing.assert_allclose(logits[0], expected_logits, rtol=1e-4, atol=1e-5)
         for got, expected in zip(state, expected_state, strict=True):
             np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+# -- what each head writes (the option write_vector) -------------------------------------------
+def random_sequences(seed=11):
+    """Raw images `[2, 6, 8, 8, 1]` and their labels `[2, 6]`, for `sequence_logits`."""
+    images = np.random.default_rng(seed).uniform(0, 255, (2, 6, 8, 8, 1)).astype("float32")
+    return images, np.array([[0, 1, 2, 0, 1, 2], [2, 2, 1, 0, 1, 0]], "int32")
+
+
+def test_the_default_has_no_add_weights_and_the_add_vectors_change_the_logits():
+    default, adding = seeded_mann(), seeded_mann(write_vector="add")
+    assert default.get_config()["write_vector"] == "key"
+    paths = [w.path for w in default.weights]
+    assert len(paths) == 9 and not [path for path in paths if "add" in path]
+    extra = {w.path: tuple(w.shape) for w in adding.weights if w.path not in paths}
+    assert extra == {"mann_cell/lrua/add/kernel": (16, 12), "mann_cell/lrua/add/bias": (12,)}
+
+    # The key-writing model with every other weight of the add-writing one: other logits.
+    default.set_weights([w for w in adding.weights if w.path in paths])
+    images, labels = random_sequences()
+    keys_logits = np.asarray(default.sequence_logits(images, labels))
+    adds_logits = np.asarray(adding.sequence_logits(images, labels))
+    assert np.abs(keys_logits - adds_logits).max() > 1e-4
+
+
+def test_add_vectors_round_trip_through_the_config_and_a_keras_file(tmp_path):
+    learner = seeded_mann(write_vector="add")
+    images, labels = random_sequences()
+    expected = np.asarray(learner.sequence_logits(images, labels))
+
+    config = learner.get_config()
+    assert config["write_vector"] == "add"
+    restored = zoo.MANN.from_config(config).build_for_episode(3, 2)
+    assert restored.get_config() == config
+    restored.set_weights(learner.get_weights())
+    np.testing.assert_array_equal(restored.sequence_logits(images, labels), expected)
+
+    path = str(tmp_path / "mann.keras")
+    learner.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.get_config() == config
+    np.testing.assert_array_equal(loaded.sequence_logits(images, labels), expected)
+    # Its adapted classifier's cell writes the add vectors too.
+    episode, _ = random_episode(ways=3, shots=2, seed=12)
+    assert_adapted_matches_learner(loaded, episode, 3)
+
+    # A config saved before the option (no write_vector) writes the keys.
+    old = {key: value for key, value in config.items() if key != "write_vector"}
+    assert zoo.MANN.from_config(old).cell.write_vector == "key"
+
+
+def test_a_bad_write_vector_is_refused():
+    with pytest.raises(ValueError, match="write_vector must be one of"):
+        zoo.MANN(write_vector="value")
+    with pytest.raises(ValueError, match="write_vector must be one of"):
+        LeastRecentlyUsedAccess(2, write_vector="erase", memory_width=4)
+    with pytest.raises(ValueError, match="memory_width"):
+        LeastRecentlyUsedAccess(2, write_vector="add")
+    with pytest.raises(ValueError, match="option of LRUA"):
+        MANNCell(3, addressing="ntm", write_vector="add")
 
 
 # -- NTM-style addressing (the option addressing="ntm") ----------------------------------------
@@ -468,8 +578,9 @@ def test_new_tasks_share_one_compiled_forward_pass_traced_once():
 def test_layer_configs_round_trip_and_too_many_heads_are_refused():
     cell = MANNCell(4, controller_units=6, memory_rows=5, memory_width=3, read_heads=2, gamma=0.9)
     assert MANNCell.from_config(cell.get_config()).get_config() == cell.get_config()
-    lrua = LeastRecentlyUsedAccess(3, 0.8)
-    assert LeastRecentlyUsedAccess.from_config(lrua.get_config()).get_config() == lrua.get_config()
+    for lrua in (LeastRecentlyUsedAccess(3, 0.8), LeastRecentlyUsedAccess(3, 0.8, "add", 5)):
+        config = lrua.get_config()
+        assert LeastRecentlyUsedAccess.from_config(config).get_config() == config
     with pytest.raises(ValueError, match="read heads"):
         MANNCell(3, memory_rows=2, read_heads=4)
     assert isinstance(MemoryState(*range(7)).memory, int)

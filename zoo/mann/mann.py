@@ -33,10 +33,10 @@ class MANN(MetaLearner):
     """A Memory-Augmented Neural Network: an LSTM controller with an external memory (LRUA).
 
     The paper's model (`MANNCell`): at step t the controller reads [x_t, y_{t-1}, r_{t-1}]
-    (the image, the previous step's one-hot label, the previous reads), writes a key per head
-    to the memory with Least Recently Used Access, reads the memory by cosine similarity and
-    outputs softmax(W_o [h_t, r_t]). Images are flattened (no convolution; the reference
-    downscales Omniglot to 20x20, the default `image_size`).
+    (the image, the previous step's one-hot label, the previous reads), writes a key (or an add
+    vector, `write_vector`) per head to the memory with Least Recently Used Access, reads the
+    memory by cosine similarity and outputs softmax(W_o [h_t, r_t]). Images are flattened (no
+    convolution; the reference downscales Omniglot to 20x20, the default `image_size`).
 
     The contract's episode as a sequence: the support set is presented in `presentation_order`
     (shot by shot, classes in label order), each label one step late, so the sequence is
@@ -58,11 +58,13 @@ class MANN(MetaLearner):
 
     What follows the paper and its reference code (tristandeleu/ntm-one-shot): the
     equations of `MANNCell` and `LeastRecentlyUsedAccess`, 4 heads, 128 x 40 memory, 200 LSTM
-    units, gamma 0.95, the initial state. Choices where the paper leaves it open: each head
-    writes its own key (the paper writes k_t; the reference code writes a separate "add"
-    vector); head h's least used row is the h-th least used (the reference code's reading of
-    the paper's n least used rows); the support order and the last label step above; the
-    query steps with the null label.
+    units, gamma 0.95, the initial state. Where they differ, what each head writes is an
+    option (`write_vector`): by default its own key k_t, the paper's
+    M_t(i) = M_{t-1}(i) + w^w_t(i) k_t; with `"add"` a separate add vector
+    a_t = tanh(W_a h_t + b_a), as the reference code (and snowkylin/ntm's default) writes. Choices
+    where the paper leaves it open: head h's least used row is the h-th least used (the
+    reference code's reading of the paper's n least used rows); the support order and the last
+    label step above; the query steps with the null label.
 
     Reference:
         Santoro, Bartunov, Botvinick, Wierstra & Lillicrap, "Meta-Learning with
@@ -78,6 +80,10 @@ class MANN(MetaLearner):
         addressing: `"lrua"` (the paper's MANN) or `"ntm"`, a Neural Turing Machine's content
             and location addressing with an erase-and-add write head (`NTMAddressing`), the
             comparison the paper makes.
+        write_vector: what each LRUA head writes: `"key"` (the default), its read key k_t as
+            in the paper's equation, or `"add"`, a separate add vector a_t per head from the
+            controller output, as in the reference code (weights of its own). Only with
+            `addressing="lrua"`: NTM addressing always writes an add vector.
         image_size: side of the square image the model sees (20 in the reference).
         **kwargs: `invert` and `keras.Model` arguments.
     """
@@ -91,6 +97,7 @@ class MANN(MetaLearner):
         read_heads=4,
         gamma=0.95,
         addressing="lrua",
+        write_vector="key",
         image_size=20,
         **kwargs,
     ):
@@ -104,6 +111,7 @@ class MANN(MetaLearner):
             read_heads,
             gamma,
             addressing,
+            write_vector,
             name="mann_cell",
         )
         self.cell.build((None, self.features))
@@ -205,6 +213,7 @@ class MANN(MetaLearner):
             "read_heads": cell.read_heads,
             "gamma": cell.gamma,
             "addressing": cell.addressing,
+            "write_vector": cell.write_vector,
         }
 
     def get_config(self):

@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from zoo.mann.lrua import LeastRecentlyUsedAccess
+from zoo.mann.lrua import WRITE_VECTORS, LeastRecentlyUsedAccess
 from zoo.mann.memory import cosine_read, initial_memory
 from zoo.mann.ntm import NTMAddressing
 
@@ -34,10 +34,14 @@ class MANNCell(keras.layers.Layer):
 
         h_t, c_t = LSTM([x_t, y_{t-1}, r_{t-1}], h_{t-1}, c_{t-1})     the controller
         k_t(h) = tanh(W_k(h) h_t + b_k(h))                              a key per head
-        M_t, w^w_t = LRUA write of k_t (`LeastRecentlyUsedAccess`)
+        M_t, w^w_t = LRUA write of k_t (`LeastRecentlyUsedAccess`)      (or of a_t, below)
         w^r_t(h), r_t(h) = cosine read of M_t with k_t(h)               (`cosine_read`)
         w^u_t = gamma w^u_{t-1} + sum_h w^r_t(h) + sum_h w^w_t(h)
         logits_t = W_o [h_t, r_t] + b_o                                 (softmax: p(y_t | ...))
+
+    With `write_vector="add"` each head writes an add vector a_t(h) = tanh(W_a(h) h_t + b_a(h))
+    of its own instead of its key, as the reference code does; the key still reads. The default,
+    `"key"`, is the paper's equation M_t(i) = M_{t-1}(i) + w^w_t(i) k_t.
 
     With `addressing="ntm"` the LRUA write and the cosine read are replaced by a Neural Turing
     Machine's (`NTMAddressing`: content and location addressing, one write head with erase
@@ -60,10 +64,12 @@ class MANNCell(keras.layers.Layer):
         ways: the number of classes N (size of the one-hot labels and of the output).
         controller_units: LSTM units U.
         memory_rows: rows R of the memory.
-        memory_width: width W of a row (and of a key).
+        memory_width: width W of a row (and of a key, and of an add vector).
         read_heads: number of heads H (each reads and writes).
         gamma: the usage decay of LRUA.
         addressing: `"lrua"` (the paper's MANN) or `"ntm"`.
+        write_vector: what an LRUA head writes: `"key"` (k_t, the default) or `"add"` (a_t).
+            NTM addressing writes its own add vector: it takes only `"key"`, the default.
     """
 
     def __init__(
@@ -75,12 +81,21 @@ class MANNCell(keras.layers.Layer):
         read_heads=4,
         gamma=0.95,
         addressing="lrua",
+        write_vector="key",
         **kwargs,
     ):
         super().__init__(**kwargs)
         if addressing not in ADDRESSINGS:
             raise ValueError(f"addressing must be one of {ADDRESSINGS}, got {addressing!r}")
+        if write_vector not in WRITE_VECTORS:
+            raise ValueError(f"write_vector must be one of {WRITE_VECTORS}, got {write_vector!r}")
+        if addressing == "ntm" and write_vector != "key":
+            raise ValueError(
+                f"write_vector={write_vector!r} is an option of LRUA: NTM addressing writes "
+                "its own add vector"
+            )
         self.addressing = addressing
+        self.write_vector = write_vector
         self.ways = int(ways)
         self.controller_units = int(controller_units)
         self.memory_rows = int(memory_rows)
@@ -94,7 +109,9 @@ class MANNCell(keras.layers.Layer):
             self.read_heads * self.memory_width, activation="tanh", name="key"
         )
         if addressing == "lrua":
-            self.lrua = LeastRecentlyUsedAccess(self.read_heads, self.gamma, name="lrua")
+            self.lrua = LeastRecentlyUsedAccess(
+                self.read_heads, self.gamma, write_vector, self.memory_width, name="lrua"
+            )
         else:
             self.ntm = NTMAddressing(self.read_heads, self.memory_width, name="ntm")
         self.output_layer = keras.layers.Dense(self.ways, name="output")
@@ -219,5 +236,6 @@ class MANNCell(keras.layers.Layer):
             read_heads=self.read_heads,
             gamma=self.gamma,
             addressing=self.addressing,
+            write_vector=self.write_vector,
         )
         return config

@@ -28,8 +28,8 @@ class MANNClassifier(keras.layers.Layer):
     Args:
         ways: the number of classes N.
         features: the length D of a flattened preprocessed image.
-        controller_units, memory_rows, memory_width, read_heads, gamma, addressing: as
-            `MANNCell`.
+        controller_units, memory_rows, memory_width, read_heads, gamma, addressing,
+            write_vector: as `MANNCell`.
     """
 
     def __init__(
@@ -42,6 +42,7 @@ class MANNClassifier(keras.layers.Layer):
         read_heads=4,
         gamma=0.95,
         addressing="lrua",
+        write_vector="key",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -55,6 +56,7 @@ class MANNClassifier(keras.layers.Layer):
             read_heads,
             gamma,
             addressing,
+            write_vector,
             name="mann_cell",
         )
         # Every weight of the cell is assigned: the learner's in `adapt`, a file's on loading.
@@ -109,5 +111,6 @@ class MANNClassifier(keras.layers.Layer):
             read_heads=cell.read_heads,
             gamma=cell.gamma,
             addressing=cell.addressing,
+            write_vector=cell.write_vector,
         )
         return config
