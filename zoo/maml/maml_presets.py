@@ -3,19 +3,21 @@
 from zoo.preset_lists import omniglot_presets
 
 
-def _omniglot(prefix, order):
-    """The 5-way 1-shot and 5-shot Omniglot presets of one trained network."""
+def _omniglot(prefix, order, ways=(5,)):
+    """The 1-shot and 5-shot Omniglot presets of the trained networks of `ways`."""
     return omniglot_presets(
         prefix,
         "MAML",
         lambda ways, shots: (
             f"{order} MAML, stride-2 Conv-4, Omniglot 28x28 Vinyals split, {ways}-way {shots}-shot."
         ),
-        ways=(5,),
+        ways=ways,
     )
 
 
-MAML_PRESETS = {**_omniglot("maml", "Second-order"), **_omniglot("fomaml", "First-order")}
+# First-order MAML's 20-way presets are a network of their own (fomaml_omniglot_20way_20k);
+# second-order MAML's join when maml_omniglot_20way_from_first_order has run.
+MAML_PRESETS = {**_omniglot("maml", "Second-order"), **_omniglot("fomaml", "First-order", (5, 20))}
 
 MAML_SINUSOID_PRESETS = {
     "maml_sinusoid": {

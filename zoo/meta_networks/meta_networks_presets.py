@@ -1,7 +1,7 @@
 """Meta Networks presets (weights under `pretrained/<name>/`).
 
-The 5-way presets are one network, trained by the recipe `metanet_omniglot`; the recipe
-`metanet_omniglot_20way` writes `metanet_omniglot_20way_{1,5}shot`, which join once trained.
+The 5-way presets are one network, trained by the recipe `metanet_omniglot`; the 20-way ones
+another, started from it by `metanet_omniglot_20way_warm`.
 """
 
 from zoo.preset_lists import omniglot_presets
@@ -14,5 +14,5 @@ META_NETWORKS_PRESETS = omniglot_presets(
         "function, LSTM d over 5 chunks, MLP m, a memory of example-level fast weights), "
         f"Omniglot 28x28 Vinyals split, {ways}-way {shots}-shot."
     ),
-    ways=(5,),
+    ways=(5, 20),
 )
