@@ -87,7 +87,9 @@ def command_eval(args):
     if args.write:
         path = os.path.join(directory, METADATA_FILE)
         metadata.update(evaluation_metadata(result, args.queries, args.seed, suffix))
-        if metadata.get("paper_accuracy") is not None and "accuracy" in metadata:
+        if metadata.get("paper_accuracy") is None:  # no paper number: nothing to meet
+            metadata["meets_paper"] = None
+        elif "accuracy" in metadata:
             metadata["meets_paper"] = bool(metadata["accuracy"] >= metadata["paper_accuracy"])
         write_json_atomically(path, metadata)
         say(f"recorded in {path}")
