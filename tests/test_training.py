@@ -211,6 +211,12 @@ def test_confidence_interval():
         evaluate.confidence_interval([1.0])
 
 
+def test_meets_paper_is_none_where_the_paper_has_no_number():
+    assert evaluate.meets_paper(98.8, 98.8) is True
+    assert evaluate.meets_paper(98.79, 98.8) is False
+    assert evaluate.meets_paper(50.0, None) is None
+
+
 def run_from(recipe, directory, origin):
     """Trains `recipe` for one epoch in `directory`, started from the preset folder `origin`."""
     return train.train(

@@ -14,6 +14,11 @@ def confidence_interval(accuracies):
     return float(values.mean()), float(1.96 * values.std(ddof=1) / math.sqrt(values.size))
 
 
+def meets_paper(accuracy, paper):
+    """Whether a measured accuracy reaches the paper's (`None` where the paper has no number)."""
+    return None if paper is None else bool(accuracy >= paper)
+
+
 def evaluate(learner, sampler, episodes=1000, tasks_per_batch=1, verbose=1, transductive=False):
     """Evaluates a meta-learner on `episodes` episodes of a sampler.
 

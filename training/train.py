@@ -7,6 +7,7 @@ import os
 import keras
 
 from training import checkpoints, distributed, learning_curve, precision, protocols, recipes
+from training.evaluate import meets_paper
 
 VALIDATION_STEPS = 10
 """Meta-batches of the validation split evaluated after each epoch, when the data has one."""
@@ -360,8 +361,7 @@ def preset_metadata(recipe_name, preset_name, state, evaluation=None, data=None)
         metadata.update(evaluation)
         if "accuracy" not in evaluation:  # regression (MSE) or sequences (per instance)
             return metadata
-        paper = metadata["paper_accuracy"]  # None: the paper has no number for the setting
-        metadata["meets_paper"] = None if paper is None else bool(evaluation["accuracy"] >= paper)
+        metadata["meets_paper"] = meets_paper(evaluation["accuracy"], metadata["paper_accuracy"])
     return metadata
 
 

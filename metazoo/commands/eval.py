@@ -17,7 +17,7 @@ from metazoo.common import (
 
 def command_eval(args):
     from training import protocols
-    from training.evaluate import evaluate
+    from training.evaluate import evaluate, meets_paper
     from zoo.files import write_json_atomically
     from zoo.presets import METADATA_FILE
 
@@ -87,10 +87,10 @@ def command_eval(args):
     if args.write:
         path = os.path.join(directory, METADATA_FILE)
         metadata.update(evaluation_metadata(result, args.queries, args.seed, suffix))
-        if metadata.get("paper_accuracy") is None:  # no paper number: nothing to meet
-            metadata["meets_paper"] = None
-        elif "accuracy" in metadata:
-            metadata["meets_paper"] = bool(metadata["accuracy"] >= metadata["paper_accuracy"])
+        if "accuracy" in metadata:  # the preset's own evaluation, not only a transductive one
+            metadata["meets_paper"] = meets_paper(
+                metadata["accuracy"], metadata.get("paper_accuracy")
+            )
         write_json_atomically(path, metadata)
         say(f"recorded in {path}")
     return 0

@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from zoo.mann.lrua import WRITE_VECTORS, LeastRecentlyUsedAccess
+from zoo.mann.lrua import LeastRecentlyUsedAccess
 from zoo.mann.memory import cosine_read, initial_memory
 from zoo.mann.ntm import NTMAddressing
 
@@ -87,8 +87,6 @@ class MANNCell(keras.layers.Layer):
         super().__init__(**kwargs)
         if addressing not in ADDRESSINGS:
             raise ValueError(f"addressing must be one of {ADDRESSINGS}, got {addressing!r}")
-        if write_vector not in WRITE_VECTORS:
-            raise ValueError(f"write_vector must be one of {WRITE_VECTORS}, got {write_vector!r}")
         if addressing == "ntm" and write_vector != "key":
             raise ValueError(
                 f"write_vector={write_vector!r} is an option of LRUA: NTM addressing writes "
