@@ -237,6 +237,28 @@ def test_sequence_bad_input_is_one_line(capsys, trained, tmp_path, omniglot_path
         assert_user_error(run(capsys, *argv), f"recipe {TINY}")
 
 
+def test_sequence_recipes_evaluate_without_queries(omniglot_path):
+    """The 15 test queries per class of episode recipes do not apply to sequences: the
+    shipped recipes' 10 instances plus 15 would exceed a class's 20 drawers and `metazoo train`
+    refused to start them with the default evaluation."""
+    import argparse
+
+    from metazoo.commands.train import evaluation_queries
+    from metazoo.common import CommandError
+
+    for name in ("mann_omniglot_5class", "mann_omniglot_5class_add", "mann_omniglot_15class"):
+        args = argparse.Namespace(queries=None, eval_episodes=1000)
+        assert evaluation_queries(args, recipes.RECIPES[name], omniglot_path) is None
+        args.queries = 3
+        with pytest.raises(CommandError, match="no --queries"):
+            evaluation_queries(args, recipes.RECIPES[name], omniglot_path)
+    args = argparse.Namespace(queries=None, eval_episodes=1000)  # an episode recipe keeps 15
+    assert evaluation_queries(args, recipes.RECIPES["protonet_omniglot"], omniglot_path) == 15
+    args.queries = 16  # with 5 shots, more than the 20 drawers
+    with pytest.raises(CommandError, match="--queries 16"):
+        evaluation_queries(args, recipes.RECIPES["protonet_omniglot"], omniglot_path)
+
+
 @pytest.mark.omniglot
 def test_a_fresh_run_starts_from_a_preset_and_records_it(capsys, trained, tmp_path, omniglot_path):
     start = trained["folder"] / "whole" / "tiny_3class"

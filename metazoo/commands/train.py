@@ -64,17 +64,7 @@ def command_train(args):
         raise CommandError("--steps and --steps-per-epoch must be at least 1")
     if args.eval_episodes == 1 or args.eval_episodes < 0:
         raise CommandError("--eval-episodes must be 0 (no evaluation) or at least 2")
-    from training import protocols
-
-    protocol = protocols.recipe_protocol(recipe) if data_dir else None
-    args.queries, examples = protocols.evaluation_queries_and_examples(protocol, args.queries)
-    largest = max(shots for _, shots in recipe["presets"].values())
-    too_many = bool(data_dir) and largest + args.queries > examples
-    if args.eval_episodes and (args.queries < 1 or too_many):
-        raise CommandError(
-            f"--queries {args.queries} must be positive and, with the presets' {largest} shots, "
-            f"at most the {examples} examples of a class in this protocol's test split"
-        )
+    args.queries = evaluation_queries(args, recipe, data_dir)
     try:
         state, steps_per_epoch = checkpoints.resume_settings(
             checkpoint, args.recipe, args.steps_per_epoch, steps
@@ -113,6 +103,31 @@ def command_train(args):
     state = train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoch, prepared)
     say(f"trained {state['steps']} steps in {state['seconds']:.0f} s; presets are in {out}")
     return 0
+
+
+def evaluation_queries(args, recipe, data_dir):
+    """The test queries per class of the presets' evaluation, checked before training starts.
+
+    Episode recipes test `--queries` per class (default: the protocol's), which with the
+    presets' shots must fit in a class of the test split. Sequence recipes (Santoro et al.)
+    have no queries: each instance of a sequence is predicted in turn, so there are none.
+    """
+    from training import protocols
+
+    if recipe.get("protocol") == "sequences":
+        if args.queries is not None:
+            raise CommandError("sequence recipes have no --queries: every instance is a query")
+        return None
+    protocol = protocols.recipe_protocol(recipe) if data_dir else None
+    queries, examples = protocols.evaluation_queries_and_examples(protocol, args.queries)
+    largest = max(shots for _, shots in recipe["presets"].values())
+    too_many = bool(data_dir) and largest + queries > examples
+    if args.eval_episodes and (queries < 1 or too_many):
+        raise CommandError(
+            f"--queries {queries} must be positive and, with the presets' {largest} shots, "
+            f"at most the {examples} examples of a class in this protocol's test split"
+        )
+    return queries
 
 
 def check_recipe_start(recipe_name, preset):
