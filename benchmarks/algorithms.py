@@ -153,7 +153,8 @@ def settings(
         if first_only and any(row[1] == key for row in rows.values()):
             continue
         model = {**recipe["model"], **overrides.get(key, {})}
-        train = dict(recipe["train"])
+        # the synthetic batches time the model's step, not the augmentation of the data
+        train = {k: v for k, v in recipe["train"].items() if k != "perturb"}
         if max_tasks and train["tasks_per_batch"]:
             train["tasks_per_batch"] = min(train["tasks_per_batch"], max_tasks)
         recipe = {**recipe, "model": model, "train": train}

@@ -688,6 +688,71 @@ def test_sequence_trainer_fits_the_learner_at_every_step(tmp_path):
         assert image.format == "PNG" and image.size == (640, 400)
 
 
+def test_rotate_and_shift_against_numpy():
+    """A quarter turn is numpy's rot90 (counterclockwise on screen); a whole-pixel shift moves
+    every pixel by (dx, dy) = (right, down); a half-pixel shift interpolates bilinearly."""
+    from training.sequences import rotate_and_shift
+
+    image = np.zeros((7, 7), "float32")
+    image[2:4, 2] = [1.0, 2.0]  # strokes away from the border, which is extended
+    image[4, 3:5] = [3.0, 4.0]
+    batch = np.stack([image] * 4)[..., None]
+    theta = np.array([np.pi / 2, 0.0, np.pi / 2, 0.0], "float32")
+    offset = np.array([[0, 0], [1, -2], [1, 0], [0.5, 0]], "float32")
+    out = np.asarray(rotate_and_shift(batch, theta, offset))[..., 0]
+    np.testing.assert_allclose(out[0], np.rot90(image), atol=1e-5)
+    np.testing.assert_allclose(out[1], np.roll(image, (-2, 1), axis=(0, 1)), atol=1e-5)
+    np.testing.assert_allclose(out[2], np.roll(np.rot90(image), 1, axis=1), atol=1e-5)
+    half = (image + np.roll(image, 1, axis=1)) / 2  # bilinear: the mean of the two neighbours
+    np.testing.assert_allclose(out[3], half, atol=1e-5)
+
+
+def test_perturbed_sequences_stay_within_their_ranges_and_follow_the_seed():
+    """`perturb` changes the images and nothing else of an episode; 0 degrees and no shift
+    leave them exact; each angle stays within its range (checked on a single dot's centre)."""
+    from training.sequences import perturb_images
+
+    plain = class_id_sampler(seed=4, random_pixels=True)
+    sampler = class_id_sampler(seed=4, random_pixels=True)
+    sampler.perturb = {"degrees": 11.25, "shift": 0.1}
+    (x, y), (px, py) = plain.episode(2), sampler.episode(2)
+    np.testing.assert_array_equal(y, py)
+    assert not np.allclose(x["images"], px["images"])
+    again, _ = sampler.episode(2)
+    np.testing.assert_array_equal(again["images"], px["images"])
+    sampler.perturb = {"degrees": 0.0, "shift": 0.0}
+    np.testing.assert_allclose(sampler.episode(2)[0]["images"], x["images"], atol=1e-4)
+    with pytest.raises(ValueError, match="perturb"):
+        type(plain)(np.zeros((3, 6, 8, 8)), np.arange(3), np.zeros(3, int), 2, 4, perturb={"d": 1})
+
+    dot = np.zeros((200, 41, 41, 1), "float32")
+    dot[:, 20, 30] = 1.0  # 10 pixels right of the centre
+    moved = np.asarray(perturb_images(dot, np.array([1, 2]), degrees=30.0, shift=0.0))[..., 0]
+    rows, cols = np.indices((41, 41))
+    mass = moved.sum(axis=(1, 2))
+    dy = (moved * rows).sum(axis=(1, 2)) / mass - 20
+    dx = (moved * cols).sum(axis=(1, 2)) / mass - 20
+    angles = np.degrees(np.arctan2(-dy, dx))  # counterclockwise on screen
+    assert np.abs(angles).max() <= 30.5 and np.abs(angles).max() > 25  # uniform in +-30
+    assert np.all(np.abs(np.hypot(dx, dy) - 10) < 0.5)  # a turn about the centre
+
+
+@pytest.mark.omniglot
+def test_only_training_sequences_are_perturbed(omniglot_path):
+    from training import sequence_recipes
+    from training.recipes import RECIPES
+
+    recipe = RECIPES["mann_omniglot_5class_perturbed"]
+    assert recipe["train"]["perturb"] == {"degrees": 11.25, "shift": 0.1}
+    assert sequence_recipes.sequence_sampler(recipe, omniglot_path, "test").perturb is None
+    train = sequence_recipes.sequence_sampler(recipe, omniglot_path, "trainval")
+    assert train.perturb == recipe["train"]["perturb"]
+    fields = sequence_recipes.preset_fields(recipe, "mann_omniglot_5class")
+    assert "11.25 degrees" in fields["augmentation"] and "none at test" in fields["augmentation"]
+    plain = sequence_recipes.preset_fields(RECIPES["mann_omniglot_5class"], "mann_omniglot_5class")
+    assert plain["augmentation"] == "none"
+
+
 @pytest.mark.omniglot
 def test_omniglot_sequences_of_the_test_split(omniglot_path):
     from training.sequences import omniglot_sequences

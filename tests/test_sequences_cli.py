@@ -75,8 +75,9 @@ def test_the_benchmarks_time_the_sequence_recipes_apart():
     assert {"mann_omniglot_5class", "mann_omniglot_15class"} <= set(sequences)
     assert all(recipe["protocol"] == "sequences" for recipe in sequences.values())
     rows = [row for row in algorithms.settings() if row.algorithm == "mann_sequences"]
-    # One row per model and sequences: a further stage (same model, same sequences) adds none,
-    # another model (the add-vector write) one.
+    # One row per model and sequences: a further stage (same model, same sequences) or an
+    # augmentation of the images (mann_omniglot_5class_perturbed) adds none, another model (the
+    # add-vector write) one.
     assert [row.name for row in rows] == [
         "mann_omniglot_5class",
         "mann_omniglot_15class",

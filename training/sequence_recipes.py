@@ -30,13 +30,26 @@ def is_sequence_preset(metadata):
 
 
 def sequence_sampler(recipe, data_dir, split, seed=0):
-    """A `SequenceSampler` of an Omniglot split in the recipe's episodes and image size."""
+    """A `SequenceSampler` of an Omniglot split in the recipe's episodes and image size; the
+    recipe's `perturb` augmentation (`train["perturb"]`) on every split but the test split."""
     from training.sequences import omniglot_sequences
 
     settings = recipe["train"]
     image_size = recipe["model"].get("image_size", 20)
+    perturb = settings.get("perturb") if split != "test" else None
     return omniglot_sequences(
-        data_dir, split, settings["classes"], settings["instances"], seed, image_size
+        data_dir, split, settings["classes"], settings["instances"], seed, image_size, perturb
+    )
+
+
+def augmentation_text(recipe):
+    """The metadata's `augmentation` of a sequence recipe's presets."""
+    perturb = recipe["train"].get("perturb")
+    if not perturb:
+        return "none"
+    return (
+        f"training images rotated by up to {perturb['degrees']} degrees and shifted by up to "
+        f"{perturb['shift']} of their side (uniform, per image); none at test"
     )
 
 
@@ -131,7 +144,7 @@ def preset_fields(recipe, preset):
         "image_size": image_size,
         "class_split": "Vinyals split: training on the 1200 trainval characters, the table on "
         "the 423 test characters; each 90-degree rotation a class of its own",
-        "augmentation": "none",
+        "augmentation": augmentation_text(recipe),
         "labels": "one-hot, the class-to-label assignment drawn per episode",
         "test_protocol": f"episodes of {classes} classes x {instances} instances of the test "
         "split, each label an input one step after its image; accuracy at the k-th "

@@ -30,9 +30,13 @@ class SequenceSampler:
         classes: classes per episode C (5 or 15 in the paper).
         instances: instances per class I (10 in the paper).
         seed: integer seed.
+        perturb: None, or `{"degrees": D, "shift": F}`: every image of an episode rotated by
+            an angle drawn uniformly from [-D, D] degrees and shifted by up to F times its
+            side along each axis (`perturb_images`), the training augmentation of the
+            reference implementations.
     """
 
-    def __init__(self, images, rows, turns, classes=5, instances=10, seed=0):
+    def __init__(self, images, rows, turns, classes=5, instances=10, seed=0, perturb=None):
         if classes > len(rows):
             raise ValueError(f"{classes} classes per episode, the split has {len(rows)}")
         if instances > images.shape[1]:
@@ -41,6 +45,13 @@ class SequenceSampler:
         self.rows = tf.constant(rows, tf.int32)
         self.turns = tf.constant(turns, tf.int32)
         self.classes, self.instances, self.seed = int(classes), int(instances), int(seed)
+        if perturb is not None and (
+            set(perturb) != {"degrees", "shift"} or min(perturb.values()) < 0
+        ):
+            raise ValueError(
+                f"perturb must be {{'degrees': D, 'shift': F}}, D, F >= 0; got {perturb}"
+            )
+        self.perturb = perturb
 
     def episode(self, index):
         """Episode `index`: `({"images": [T, S, S, 1], "labels": [T]}, labels)`, T = C * I."""
@@ -58,6 +69,9 @@ class SequenceSampler:
         side = tf.shape(images)[2]
         order = tf.argsort(tf.random.stateless_uniform([c * n], keys[2]))
         images = tf.gather(tf.reshape(images, [c * n, side, side, 1]), order)
+        if self.perturb:
+            key = tf.random.experimental.stateless_fold_in(keys[2], 1)  # keys[:3] unchanged
+            images = perturb_images(images, key, **self.perturb)
         labels = tf.gather(tf.repeat(tf.range(c, dtype=tf.int32), n), order)
         return {"images": images, "labels": labels}, labels
 
@@ -70,9 +84,65 @@ class SequenceSampler:
         return data.batch(batch, drop_remainder=bool(episodes is None)).prefetch(2)
 
 
-def omniglot_sequences(data_dir, split, classes=5, instances=10, seed=0, image_size=20):
+def perturb_images(images, seed, degrees, shift):
+    """Rotates each of `[N, S, S, 1]` images about its centre by a uniform random angle in
+    [-degrees, degrees] and shifts it by a uniform random offset in [-shift * S, shift * S]
+    pixels along each axis; bilinear, the border pixels extended (the background).
+
+    As the reference implementations augment Santoro et al.'s training sequences
+    (snowkylin/ntm: rotations of up to 11.25 degrees and shifts of up to 10 of 105 pixels).
+
+    Reference:
+        Santoro et al., "Meta-Learning with Memory-Augmented Neural Networks", ICML 2016.
+    """
+    count = tf.shape(images)[0]
+    side = tf.cast(tf.shape(images)[1], tf.float32)
+    angle_key, shift_key = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    radians = degrees * math.pi / 180
+    theta = tf.random.stateless_uniform([count], angle_key, -radians, radians)
+    offset = tf.random.stateless_uniform([count, 2], shift_key, -shift * side, shift * side)
+    return rotate_and_shift(images, theta, offset)
+
+
+def rotate_and_shift(images, theta, offset):
+    """Each of `[N, S, S, 1]` images rotated about its centre by `theta[n]` radians
+    (counterclockwise as displayed, rows downwards) and moved by `offset[n]` = (dx, dy) pixels
+    (right, down); bilinear, the border pixels extended."""
+    side = tf.cast(tf.shape(images)[1], tf.float32)
+    centre = (side - 1) / 2
+    cos, sin = tf.cos(theta), tf.sin(theta)
+    # the output pixel p = (x, y) reads the input at R (p - centre - offset) + centre, R the
+    # matrix [[cos, -sin], [sin, cos]]: a counterclockwise turn on screen, y pointing down
+    dx, dy = offset[:, 0], offset[:, 1]
+    transforms = tf.stack(
+        [
+            cos,
+            -sin,
+            centre - cos * (centre + dx) + sin * (centre + dy),
+            sin,
+            cos,
+            centre - sin * (centre + dx) - cos * (centre + dy),
+            tf.zeros_like(theta),
+            tf.zeros_like(theta),
+        ],
+        axis=1,
+    )
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=images,
+        transforms=transforms,
+        output_shape=tf.shape(images)[1:3],
+        fill_value=0.0,
+        interpolation="BILINEAR",
+        fill_mode="NEAREST",
+    )
+
+
+def omniglot_sequences(
+    data_dir, split, classes=5, instances=10, seed=0, image_size=20, perturb=None
+):
     """A `SequenceSampler` over a split of Omniglot: the Vinyals split files, rotations as
-    classes, images area-resized to `image_size` (20, as the reference code; no augmentation).
+    classes, images area-resized to `image_size` (20, as the reference code), each image
+    perturbed by `perturb` (`SequenceSampler`) if given.
 
     The paper's own split, augmentation and optimizer are not known (see PAPERS.md); this is
     the protocol of the zoo's other models, so the numbers are comparable with theirs.
@@ -83,7 +153,7 @@ def omniglot_sequences(data_dir, split, classes=5, instances=10, seed=0, image_s
     path = resolve_data_dir(data_dir)
     data = load_omniglot(path, image_size)
     rows, turns = data.classes(split_file(path, split))
-    return SequenceSampler(data.images, rows, turns, classes, instances, seed)
+    return SequenceSampler(data.images, rows, turns, classes, instances, seed, perturb)
 
 
 @keras.saving.register_keras_serializable(package="metazoo")
