@@ -82,7 +82,6 @@ def test_the_benchmarks_time_the_sequence_recipes_apart():
         "mann_omniglot_5class",
         "mann_omniglot_15class",
         "mann_omniglot_5class_add",
-        "mann_omniglot_15class_add",
     ]
     assert all(not row.presets for row in rows)  # sequences: nothing to adapt() to
 
@@ -248,7 +247,7 @@ def test_sequence_recipes_evaluate_without_queries(omniglot_path):
     from metazoo.commands.train import evaluation_queries
     from metazoo.common import CommandError
 
-    for name in ("mann_omniglot_5class", "mann_omniglot_5class_add", "mann_omniglot_15class_add"):
+    for name in ("mann_omniglot_5class", "mann_omniglot_5class_add", "mann_omniglot_15class"):
         args = argparse.Namespace(queries=None, eval_episodes=1000)
         assert evaluation_queries(args, recipes.RECIPES[name], omniglot_path) is None
         args.queries = 3

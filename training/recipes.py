@@ -701,14 +701,6 @@ RECIPES["mann_omniglot_5class_perturbed"] = dict(
     "write (mann_omniglot_5class_add) raised the former to 84.5% but not the latter. The rest "
     "is mann_omniglot_5class's.",
 )
-RECIPES["mann_omniglot_15class_add"] = dict(
-    RECIPES["mann_omniglot_15class"],
-    model=dict(RECIPES["mann_omniglot_15class"]["model"], write_vector="add"),
-    notes=f"{RECIPES['mann_omniglot_15class']['notes']} Each head writes an add vector of its "
-    "own instead of its key (MANN(write_vector='add')), the write that lifted the 5-class "
-    "network's training accuracy from 79.5% (mann_omniglot_5class) to 84.5% "
-    "(mann_omniglot_5class_add) with everything else the same.",
-)
 
 _FINN_SINUSOID = (
     "Finn et al. section 5.1 in their code's settings (cbfinn/maml, the README's sinusoid "
