@@ -15,9 +15,13 @@ def _omniglot(prefix, order, ways=(5,)):
     )
 
 
-# First-order MAML's 20-way presets are a network of their own (fomaml_omniglot_20way_20k);
-# second-order MAML's join when maml_omniglot_20way_from_first_order has run.
-MAML_PRESETS = {**_omniglot("maml", "Second-order"), **_omniglot("fomaml", "First-order", (5, 20))}
+# The 20-way presets are networks of their own: first-order MAML's from
+# fomaml_omniglot_20way_20k, second-order MAML's continuing that network
+# (maml_omniglot_20way_from_first_order).
+MAML_PRESETS = {
+    **_omniglot("maml", "Second-order", (5, 20)),
+    **_omniglot("fomaml", "First-order", (5, 20)),
+}
 
 MAML_SINUSOID_PRESETS = {
     "maml_sinusoid": {
