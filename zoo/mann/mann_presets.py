@@ -1,6 +1,7 @@
 """MANN presets (weights under `pretrained/<name>/`).
 
-`mann_omniglot_5class` is scored on Santoro et al.'s sequences (accuracy per instance); the
+`mann_omniglot_5class` and `mann_omniglot_15class` are scored on Santoro et al.'s sequences
+(accuracy per instance); the
 5-way presets continue its network on the contract's N-way K-shot episodes (the recipes
 `mann_omniglot` and `mann_omniglot_5shot`).
 """
@@ -12,6 +13,12 @@ MANN_PRESETS = {
         "class": "MANN",
         "description": "MANN with LRUA (LSTM controller, 128 x 40 memory, 4 heads), Santoro et "
         "al.'s sequences of 5 classes x 10 instances, Omniglot 20x20 Vinyals split, accuracy "
+        "per instance.",
+    },
+    "mann_omniglot_15class": {
+        "class": "MANN",
+        "description": "MANN with LRUA (LSTM controller, 128 x 40 memory, 4 heads), Santoro et "
+        "al.'s sequences of 15 classes x 10 instances, Omniglot 20x20 Vinyals split, accuracy "
         "per instance.",
     },
     **omniglot_presets(
