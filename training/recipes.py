@@ -696,8 +696,8 @@ RECIPES["mann_omniglot_5class_perturbed"] = dict(
     notes=f"{RECIPES['mann_omniglot_5class']['notes']} Every training image is rotated by up "
     "to 11.25 degrees and shifted by up to a tenth of its side (2 of 20 pixels), uniformly and "
     "per image, as snowkylin/ntm augments its training sequences (11.25 degrees, 10 of 105 "
-    "pixels); none at test. mann_omniglot_5class without it overfits: 79.5% training accuracy "
-    "at the end against 73% on the test split (the mean over the 10 instances), and the add "
+    "pixels); none at test. mann_omniglot_5class without it scores 79.5% in training at the "
+    "end against 73% on the test split (the mean over the 10 instances), and the add "
     "write (mann_omniglot_5class_add) raised the former to 84.5% but not the latter. The rest "
     "is mann_omniglot_5class's.",
 )
