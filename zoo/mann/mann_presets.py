@@ -1,9 +1,8 @@
 """MANN presets (weights under `pretrained/<name>/`).
 
 `mann_omniglot_5class` and `mann_omniglot_15class` are scored on Santoro et al.'s sequences
-(accuracy per instance); the
-5-way presets continue its network on the contract's N-way K-shot episodes (the recipes
-`mann_omniglot` and `mann_omniglot_5shot`).
+(accuracy per instance); the 5-way presets continue the 5-class network on the contract's
+N-way K-shot episodes (the recipes `mann_omniglot` and `mann_omniglot_5shot`).
 """
 
 from zoo.preset_lists import omniglot_presets
