@@ -303,6 +303,16 @@ RECIPES["maml_omniglot_20way_from_first_order"] = _second_stage(
     "model and tasks) for 4000 steps, Adam from 2.5e-4 annealed to 0 along a cosine (until "
     "that recipe's presets ship, pass its folder with --init-from).",
 )
+RECIPES["fomaml_omniglot_20way_continued"] = _second_stage(
+    "fomaml_omniglot_20way",
+    "fomaml_omniglot_20way_1shot",
+    optimizer={"learning_rate": 5e-4, "cosine": True},
+    steps=16000,
+    notes=f"{RECIPES['fomaml_omniglot_20way']['notes']} A second stage after the 20000 steps "
+    "of fomaml_omniglot_20way_20k, whose training accuracy was still rising when its cosine "
+    "reached 0 (90.1% at 10000 steps, 92.0% at 20000): Adam restarted at 5e-4 and annealed to "
+    "0 along a cosine over 16000 more steps, towards Finn's 60000.",
+)
 RECIPES["matchingnet_omniglot_continued"] = _second_stage(
     "matchingnet_omniglot",
     "matchingnet_omniglot_20way_1shot",
@@ -679,6 +689,16 @@ RECIPES["mann_omniglot_5class_continued"] = _second_stage(
     notes=f"{RECIPES['mann_omniglot_5class']['notes']} A second stage after the 20000 steps "
     "of mann_omniglot_5class, whose training accuracy was still rising slowly (75.2% halfway, "
     "79.5% at the end, the rate down to 6.25e-4): Adam restarted at 1e-3 and halved every "
+    "10000 steps, for as many steps again.",
+)
+RECIPES["mann_omniglot_15class_continued"] = _second_stage(
+    "mann_omniglot_15class",
+    "mann_omniglot_15class",
+    optimizer={"learning_rate": 1e-3, "halve_every": 10000},
+    steps=20000,
+    notes=f"{RECIPES['mann_omniglot_15class']['notes']} A second stage after the 20000 steps "
+    "of mann_omniglot_15class, whose training accuracy was still rising slowly (28.2% halfway, "
+    "31.7% at the end, the rate down to 6.25e-4): Adam restarted at 1e-3 and halved every "
     "10000 steps, for as many steps again.",
 )
 RECIPES["mann_omniglot_5class_add"] = dict(
