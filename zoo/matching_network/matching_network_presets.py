@@ -4,7 +4,8 @@ from zoo.preset_lists import omniglot_presets
 
 
 def _variant(prefix, model, attention="the paper's cosine attention"):
-    """The four Omniglot settings served by one trained network of a Matching Network variant."""
+    """The four Omniglot settings of a Matching Network variant (the metadata says which
+    trained network serves each)."""
     return omniglot_presets(
         prefix,
         "MatchingNetwork",
