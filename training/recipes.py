@@ -299,9 +299,8 @@ RECIPES["maml_omniglot_20way_from_first_order"] = _second_stage(
     steps=4000,
     notes=f"{RECIPES['maml_omniglot_20way']['notes']} Ours: a second-order step of these tasks "
     "takes about 1.2 s on 2 cores (Finn's 60000 would be 20 hours), so second-order "
-    "meta-training starts from the first-order network of fomaml_omniglot_20way_20k (the same "
-    "model and tasks) for 4000 steps, Adam from 2.5e-4 annealed to 0 along a cosine (until "
-    "that recipe's presets ship, pass its folder with --init-from).",
+    "meta-training starts from the first-order network of fomaml_omniglot_20way_1shot (the same "
+    "model and tasks) for 4000 steps, Adam from 2.5e-4 annealed to 0 along a cosine.",
 )
 RECIPES["fomaml_omniglot_20way_continued"] = _second_stage(
     "fomaml_omniglot_20way",
