@@ -680,26 +680,19 @@ RECIPES["mann_omniglot_15class"] = dict(
     "inference, not confirmed): compare from the 2nd instance on.",
 )
 
-RECIPES["mann_omniglot_5class_continued"] = _second_stage(
-    "mann_omniglot_5class",
-    "mann_omniglot_5class",
-    optimizer={"learning_rate": 1e-3, "halve_every": 10000},
-    steps=20000,
-    notes=f"{RECIPES['mann_omniglot_5class']['notes']} A second stage after the 20000 steps "
-    "of mann_omniglot_5class, whose training accuracy was still rising slowly (75.2% halfway, "
-    "79.5% at the end, the rate down to 6.25e-4): Adam restarted at 1e-3 and halved every "
-    "10000 steps, for as many steps again.",
-)
-RECIPES["mann_omniglot_15class_continued"] = _second_stage(
-    "mann_omniglot_15class",
-    "mann_omniglot_15class",
-    optimizer={"learning_rate": 1e-3, "halve_every": 10000},
-    steps=20000,
-    notes=f"{RECIPES['mann_omniglot_15class']['notes']} A second stage after the 20000 steps "
-    "of mann_omniglot_15class, whose training accuracy was still rising slowly (28.2% halfway, "
-    "31.7% at the end, the rate down to 6.25e-4): Adam restarted at 1e-3 and halved every "
-    "10000 steps, for as many steps again.",
-)
+# Training accuracy (means over whole sequences) of each first stage, halfway and at its end.
+for _classes, (_halfway, _end) in {5: ("75.2%", "79.5%"), 15: ("28.2%", "31.7%")}.items():
+    _first = f"mann_omniglot_{_classes}class"
+    RECIPES[f"{_first}_continued"] = _second_stage(
+        _first,
+        _first,
+        optimizer={"learning_rate": 1e-3, "halve_every": 10000},
+        steps=20000,
+        notes=f"{RECIPES[_first]['notes']} A second stage after the 20000 steps of {_first}, "
+        f"whose training accuracy was still rising slowly ({_halfway} halfway, {_end} at the "
+        "end, the rate down to 6.25e-4): Adam restarted at 1e-3 and halved every 10000 steps, "
+        "for as many steps again.",
+    )
 RECIPES["mann_omniglot_5class_add"] = dict(
     RECIPES["mann_omniglot_5class"],
     model=dict(RECIPES["mann_omniglot_5class"]["model"], write_vector="add"),
