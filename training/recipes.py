@@ -688,10 +688,10 @@ for _classes, (_halfway, _end) in {5: ("75.2%", "79.5%"), 15: ("28.2%", "31.7%")
         _first,
         optimizer={"learning_rate": 1e-3, "halve_every": 10000},
         steps=20000,
-        notes=f"{RECIPES[_first]['notes']} A second stage after the 20000 steps of {_first}, "
+        notes=f"{RECIPES[_first]['notes']} Further stages after the 20000 steps of {_first}, "
         f"whose training accuracy was still rising slowly ({_halfway} halfway, {_end} at the "
-        "end, the rate down to 6.25e-4): Adam restarted at 1e-3 and halved every 10000 steps, "
-        "for as many steps again.",
+        "end, the rate down to 6.25e-4), each run from the presets the last stage wrote: Adam "
+        "restarted at 1e-3 and halved every 10000 steps, for as many steps again.",
     )
 RECIPES["mann_omniglot_5class_add"] = dict(
     RECIPES["mann_omniglot_5class"],
