@@ -850,6 +850,17 @@ RECIPES["metanet_omniglot_continued"] = _second_stage(
     "stages from the presets the last stage wrote (the first stage's checkpoint was not kept), "
     "at the recipe's constant Adam 1e-3 restarted.",
 )
+RECIPES["metanet_omniglot_20way_continued"] = _second_stage(
+    "metanet_omniglot_20way",
+    "metanet_omniglot_20way_1shot",
+    optimizer=RECIPES["metanet_omniglot_20way"]["optimizer"],
+    steps=14400,
+    notes=f"{RECIPES['metanet_omniglot_20way_warm']['notes']} Further stages after the 5600 "
+    "steps of metanet_omniglot_20way_warm, whose training accuracy was still rising (95% over "
+    "its last 100 episodes), each run from the presets the last stage wrote (no weights fresh): "
+    "the 20000-episode recipe's remaining 14400 steps at its constant Adam 1e-3 restarted, in "
+    "stages as long as the first (stop one with --steps).",
+)
 
 
 def build_learner(recipe):
