@@ -111,6 +111,11 @@ def tiny_mann_ntm(**kwargs):
     return tiny_mann(**{"addressing": "ntm", **kwargs})
 
 
+def tiny_mann_strings(**kwargs):
+    """A built 3-way MANN with string labels (five-hot in, 5 x 5 logits out), as `tiny_mann`."""
+    return tiny_mann(**{"labels": "strings", **kwargs})
+
+
 def tiny_meta_network(**kwargs):
     """A built 3-way Meta Network: 8 filters, 2 blocks, 8 units, generators of 4 units, 8x8."""
     options = {
@@ -160,6 +165,7 @@ CONTRACT_LEARNERS = {
     "matchingnet_fce": tiny_matching_network_fce,
     "mann": tiny_mann,
     "mann_ntm": tiny_mann_ntm,
+    "mann_strings": tiny_mann_strings,
     "metanet": tiny_meta_network,
 }
 """Every meta-learner the zoo exports: name -> factory (or `ContractLearner` with settings)."""

@@ -754,6 +754,23 @@ def test_only_training_sequences_are_perturbed(omniglot_path):
 
 
 @pytest.mark.omniglot
+def test_a_string_label_recipe_samples_and_records_string_labels(omniglot_path):
+    from training import sequence_recipes
+    from training.recipes import RECIPES
+
+    recipe = RECIPES["mann_omniglot_15class_strings"]
+    learner = sequence_recipes.recipes.build_learner(recipe)
+    assert learner.cell.labels == "strings"
+    sampler = sequence_recipes.sequence_sampler(recipe, omniglot_path, "test")
+    labels = np.asarray(sampler.episode(0)[1])
+    assert sampler.labels == "strings" and len(set(labels)) == 15 and labels.max() < 3125
+    fields = sequence_recipes.preset_fields(recipe, "mann_omniglot_15class_strings")
+    assert fields["labels"].startswith("strings of 5 characters")
+    one_hot = RECIPES["mann_omniglot_15class"]
+    assert sequence_recipes.sequence_sampler(one_hot, omniglot_path, "test").labels == "one_hot"
+
+
+@pytest.mark.omniglot
 def test_omniglot_sequences_of_the_test_split(omniglot_path):
     from training.sequences import omniglot_sequences
 
@@ -777,3 +794,135 @@ def test_sequence_training_resumes_where_it_stopped(tmp_path):
     assert state["steps"] == 6
     for a, b in zip(whole.get_weights(), resumed.get_weights(), strict=True):
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+
+
+# -- string labels (the paper's 15-class experiments) -----------------------------------------
+def numpy_string_log_probabilities(logits):
+    """log p(s) for all 3125 strings, by a loop over their characters."""
+    characters = logits.reshape(5, 5)
+    log_softmax = characters - np.log(np.exp(characters).sum(axis=1, keepdims=True))
+    scores = np.zeros(5**5)
+    for s in range(5**5):
+        digits = [(s // 5 ** (4 - c)) % 5 for c in range(5)]
+        scores[s] = sum(log_softmax[c, d] for c, d in enumerate(digits))
+    return scores
+
+
+def test_string_labels_are_five_base_5_characters_one_hot_each():
+    from zoo.mann.string_labels import five_hot, string_characters
+
+    ids = np.array([0, 7, 3124, 1 * 625 + 2 * 125 + 3 * 25 + 4 * 5])
+    np.testing.assert_array_equal(
+        string_characters(ids), [[0, 0, 0, 0, 0], [0, 0, 0, 1, 2], [4] * 5, [1, 2, 3, 4, 0]]
+    )
+    encoded = np.asarray(five_hot(ids))
+    assert encoded.shape == (4, 25)
+    np.testing.assert_array_equal(encoded.sum(axis=1), [5, 5, 5, 5])
+    np.testing.assert_array_equal(np.flatnonzero(encoded[1]), [0, 5, 10, 16, 22])
+
+
+def test_string_log_probabilities_against_numpy_and_the_sum_of_character_cross_entropies():
+    from zoo.mann.string_labels import string_log_probabilities
+
+    logits = np.random.default_rng(0).normal(0, 2, (2, 25)).astype("float32")
+    scores = np.asarray(string_log_probabilities(logits))
+    assert scores.shape == (2, 3125)
+    for row in range(2):
+        np.testing.assert_allclose(
+            scores[row], numpy_string_log_probabilities(logits[row]), rtol=1e-5, atol=1e-5
+        )
+    # normalized: the cross-entropy of a string is the sum of its characters' own
+    np.testing.assert_allclose(np.log(np.exp(scores).sum(axis=1)), [0, 0], atol=1e-5)
+    label = np.array([7, 3000])
+    loss = keras.losses.sparse_categorical_crossentropy(label, scores, from_logits=True)
+    characters = logits.reshape(2, 5, 5)
+    digits = np.array([[(s // 5 ** (4 - c)) % 5 for c in range(5)] for s in label])
+    by_character = [
+        keras.losses.sparse_categorical_crossentropy(digits[b], characters[b], from_logits=True)
+        for b in range(2)
+    ]
+    np.testing.assert_allclose(loss, np.sum(by_character, axis=1), rtol=1e-5)
+    best = characters.argmax(axis=2) @ (5 ** np.arange(4, -1, -1))
+    np.testing.assert_array_equal(scores.argmax(axis=1), best)
+    first = np.asarray(string_log_probabilities(logits, 3))
+    np.testing.assert_allclose(first, scores[:, :3], rtol=1e-6)
+    with pytest.raises(ValueError, match="1 to 3125 strings"):
+        string_log_probabilities(logits, 3126)
+
+
+def test_a_string_label_mann_reads_five_hot_labels_and_scores_classes_as_strings():
+    from zoo.mann.string_labels import string_log_probabilities
+
+    learner = seeded_mann(labels="strings")
+    cell = learner.cell
+    assert cell.label_size == 25 and cell.output_layer.units == 25
+    assert learner.get_config()["labels"] == "strings"
+    rng = np.random.default_rng(5)
+    images = rng.uniform(0, 255, (2, 6, 8, 8, 1)).astype("float32")
+    labels = np.array([[7, 3000, 7, 12, 3000, 12], [0, 1, 0, 1, 2, 2]], "int32")
+    logits = np.asarray(learner.sequence_logits(images, labels))
+    assert logits.shape == (2, 6, 3125)
+    np.testing.assert_allclose(np.log(np.exp(logits).sum(-1)), 0, atol=1e-4)
+    changed = labels.copy()
+    changed[:, 3] = 2024
+    other = np.asarray(learner.sequence_logits(images, changed))
+    np.testing.assert_allclose(other[:, :4], logits[:, :4], rtol=1e-6)
+    assert np.abs(other[:, 4:] - logits[:, 4:]).max() > 1e-6
+
+    # The contract: class j is the string of id j; a query's logits are their log-probabilities.
+    episode, _ = random_episode(ways=3, shots=2, queries=2, seed=9)
+    got = np.asarray(learner(episode))
+    features = learner.flatten(learner.preprocessing(episode["query_images"]))
+    state = learner.support_state(
+        learner.flatten(learner.preprocessing(episode["support_images"]))[None],
+        episode["support_labels"][None],
+    )
+    flat_state = MemoryState(*(np.repeat(np.asarray(part), 6, axis=0) for part in state))
+    raw = cell(features, np.zeros((6, 25), "float32"), flat_state)[0]
+    np.testing.assert_allclose(got, string_log_probabilities(raw, 3), rtol=1e-5, atol=1e-5)
+    assert_adapted_matches_learner(learner, episode, 3)
+
+
+def test_string_labels_are_refused_beyond_3125_classes_and_unknown_labels_refused():
+    with pytest.raises(ValueError, match="at most 3125 classes"):
+        MANNCell(3126, 4, 4, 2, 1, labels="strings")
+    with pytest.raises(ValueError, match="labels must be one of"):
+        MANNCell(3, 4, 4, 2, 1, labels="five_hot")
+    from training.sequences import SequenceSampler
+
+    images = np.zeros((4, 6, 8, 8), "float32")
+    rows = np.arange(4, dtype="int32")
+    with pytest.raises(ValueError, match="labels must be one of"):
+        SequenceSampler(images, rows, np.zeros_like(rows), 3, 4, labels="strs")
+
+
+def test_string_sequences_draw_distinct_strings_per_episode_the_rest_unchanged():
+    from training.sequences import SequenceSampler
+
+    characters = 10
+    images = np.broadcast_to(
+        np.arange(characters, dtype="float32")[:, None, None, None], (characters, 6, 8, 8)
+    )
+    rows = np.arange(characters, dtype="int32")
+
+    def sampler(labels, seed=0):
+        return SequenceSampler(images, rows, np.zeros_like(rows), 3, 4, seed, labels=labels)
+
+    seen = set()
+    for index in range(4):
+        (one_hot, ids), (strings, names) = (
+            sampler("one_hot").episode(index),
+            sampler("strings").episode(index),
+        )
+        np.testing.assert_array_equal(strings["images"], one_hot["images"])
+        ids, names = np.asarray(ids), np.asarray(names)
+        assert len(set(names)) == 3 and names.min() >= 0 and names.max() < 3125
+        renamed = dict(zip(ids, names, strict=True))  # the same classes, named by strings
+        assert len(renamed) == 3
+        np.testing.assert_array_equal([renamed[i] for i in ids], names)
+        seen.add(tuple(sorted(set(names))))
+    assert len(seen) == 4
+    np.testing.assert_array_equal(
+        sampler("strings").episode(2)[1], sampler("strings").episode(2)[1]
+    )
+    assert not np.array_equal(sampler("strings", 1).episode(2)[1], sampler("strings").episode(2)[1])

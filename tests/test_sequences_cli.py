@@ -77,10 +77,11 @@ def test_the_benchmarks_time_the_sequence_recipes_apart():
     rows = [row for row in algorithms.settings() if row.algorithm == "mann_sequences"]
     # One row per model and sequences: a further stage (same model, same sequences) or an
     # augmentation of the images (mann_omniglot_5class_perturbed) adds none, another model (the
-    # add-vector write) one.
+    # add-vector write, the string labels) one.
     assert [row.name for row in rows] == [
         "mann_omniglot_5class",
         "mann_omniglot_15class",
+        "mann_omniglot_15class_strings",
         "mann_omniglot_5class_add",
     ]
     assert all(not row.presets for row in rows)  # sequences: nothing to adapt() to

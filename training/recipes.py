@@ -693,6 +693,18 @@ for _classes, (_halfway, _end) in {5: ("75.2%", "79.5%"), 15: ("28.2%", "31.7%")
         "end, the rate down to 6.25e-4), each run from the presets the last stage wrote: Adam "
         "restarted at 1e-3 and halved every 10000 steps, for as many steps again.",
     )
+RECIPES["mann_omniglot_15class_strings"] = dict(
+    RECIPES["mann_omniglot_15class"],
+    model=dict(RECIPES["mann_omniglot_15class"]["model"], labels="strings"),
+    presets={"mann_omniglot_15class_strings": (15, 10)},
+    notes=f"{_SANTORO_SEQUENCES} 15 classes: sequences of 150 steps. Labels as the paper's "
+    "15-class experiments (section 4.1; snowkylin/ntm's five_hot): each class a string of 5 "
+    "characters from 5 symbols, drawn per episode from the 3125 strings, a five-hot input "
+    "one step late and a softmax per character out (the loss: the sum of the 5 characters' "
+    "cross-entropies; right: all 5 characters right), where mann_omniglot_15class has one-hot "
+    "labels. The rest, the schedule included, is mann_omniglot_15class's first stage. Both "
+    "networks ship, each with its own measured row, whatever their numbers.",
+)
 RECIPES["mann_omniglot_5class_add"] = dict(
     RECIPES["mann_omniglot_5class"],
     model=dict(RECIPES["mann_omniglot_5class"]["model"], write_vector="add"),

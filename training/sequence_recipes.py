@@ -30,16 +30,35 @@ def is_sequence_preset(metadata):
 
 
 def sequence_sampler(recipe, data_dir, split, seed=0):
-    """A `SequenceSampler` of an Omniglot split in the recipe's episodes and image size; the
-    recipe's `perturb` augmentation (`train["perturb"]`) on every split but the test split."""
+    """A `SequenceSampler` of an Omniglot split in the recipe's episodes, image size and
+    labels (its MANN's `labels`); the recipe's `perturb` augmentation (`train["perturb"]`) on
+    every split but the test split."""
     from training.sequences import omniglot_sequences
 
     settings = recipe["train"]
     image_size = recipe["model"].get("image_size", 20)
     perturb = settings.get("perturb") if split != "test" else None
+    labels = recipe["model"].get("labels", "one_hot")
     return omniglot_sequences(
-        data_dir, split, settings["classes"], settings["instances"], seed, image_size, perturb
+        data_dir,
+        split,
+        settings["classes"],
+        settings["instances"],
+        seed,
+        image_size,
+        perturb,
+        labels,
     )
+
+
+def label_text(recipe):
+    """The metadata's `labels` of a sequence recipe's presets."""
+    if recipe["model"].get("labels", "one_hot") == "strings":
+        return (
+            "strings of 5 characters from 5 symbols (five-hot inputs, a softmax per "
+            "character), the classes' strings drawn per episode from the 3125"
+        )
+    return "one-hot, the class-to-label assignment drawn per episode"
 
 
 def augmentation_text(recipe):
@@ -145,7 +164,7 @@ def preset_fields(recipe, preset):
         "class_split": "Vinyals split: training on the 1200 trainval characters, the table on "
         "the 423 test characters; each 90-degree rotation a class of its own",
         "augmentation": augmentation_text(recipe),
-        "labels": "one-hot, the class-to-label assignment drawn per episode",
+        "labels": label_text(recipe),
         "test_protocol": f"episodes of {classes} classes x {instances} instances of the test "
         "split, each label an input one step after its image; accuracy at the k-th "
         "presentation of a class: the fraction of the episode's classes classified right at "

@@ -34,9 +34,28 @@ class SequenceSampler:
             an angle drawn uniformly from [-D, D] degrees and shifted by up to F times its
             side along each axis (`perturb_images`), the training augmentation of the
             reference implementations.
+        labels: `"one_hot"`: the classes labelled 0..C-1 in the random order they were drawn;
+            `"strings"`: labelled by C distinct string ids drawn from the 3125 of
+            `zoo.mann.string_labels` (the paper's 15-class experiments).
     """
 
-    def __init__(self, images, rows, turns, classes=5, instances=10, seed=0, perturb=None):
+    def __init__(
+        self,
+        images,
+        rows,
+        turns,
+        classes=5,
+        instances=10,
+        seed=0,
+        perturb=None,
+        labels="one_hot",
+    ):
+        from zoo.mann.string_labels import LABELS, STRINGS
+
+        if labels not in LABELS:
+            raise ValueError(f"labels must be one of {LABELS}, got {labels!r}")
+        if labels == "strings" and classes > STRINGS:
+            raise ValueError(f"{classes} classes per episode, there are {STRINGS} strings")
         if classes > len(rows):
             raise ValueError(f"{classes} classes per episode, the split has {len(rows)}")
         if instances > images.shape[1]:
@@ -52,6 +71,8 @@ class SequenceSampler:
                 f"perturb must be {{'degrees': D, 'shift': F}}, D, F >= 0; got {perturb}"
             )
         self.perturb = perturb
+        self.labels = labels
+        self.strings = STRINGS
 
     def episode(self, index):
         """Episode `index`: `({"images": [T, S, S, 1], "labels": [T]}, labels)`, T = C * I."""
@@ -72,7 +93,11 @@ class SequenceSampler:
         if self.perturb:
             key = tf.random.experimental.stateless_fold_in(keys[2], 1)  # keys[:3] unchanged
             images = perturb_images(images, key, **self.perturb)
-        labels = tf.gather(tf.repeat(tf.range(c, dtype=tf.int32), n), order)
+        names = tf.range(c, dtype=tf.int32)
+        if self.labels == "strings":
+            key = tf.random.experimental.stateless_fold_in(keys[2], 2)  # keys[:3] unchanged
+            names = tf.argsort(tf.random.stateless_uniform([self.strings], key))[:c]
+        labels = tf.gather(tf.repeat(names, n), order)
         return {"images": images, "labels": labels}, labels
 
     def dataset(self, episodes=None, batch=16, start=0):
@@ -138,11 +163,11 @@ def rotate_and_shift(images, theta, offset):
 
 
 def omniglot_sequences(
-    data_dir, split, classes=5, instances=10, seed=0, image_size=20, perturb=None
+    data_dir, split, classes=5, instances=10, seed=0, image_size=20, perturb=None, labels="one_hot"
 ):
     """A `SequenceSampler` over a split of Omniglot: the Vinyals split files, rotations as
     classes, images area-resized to `image_size` (20, as the reference code), each image
-    perturbed by `perturb` (`SequenceSampler`) if given.
+    perturbed by `perturb` and labelled as `labels` says (`SequenceSampler`).
 
     The paper's own split, augmentation and optimizer are not known (see PAPERS.md); this is
     the protocol of the zoo's other models, so the numbers are comparable with theirs.
@@ -153,7 +178,7 @@ def omniglot_sequences(
     path = resolve_data_dir(data_dir)
     data = load_omniglot(path, image_size)
     rows, turns = data.classes(split_file(path, split))
-    return SequenceSampler(data.images, rows, turns, classes, instances, seed, perturb)
+    return SequenceSampler(data.images, rows, turns, classes, instances, seed, perturb, labels)
 
 
 @keras.saving.register_keras_serializable(package="metazoo")

@@ -24,7 +24,9 @@ def evaluate_instances(learner, data_dir, classes, instances, episodes, seed):
     from training.sequence_recipes import DEFAULT_BATCH
     from training.sequences import instance_accuracy, omniglot_sequences
 
-    sampler = omniglot_sequences(data_dir, "test", classes, instances, seed, learner.image_size)
+    sampler = omniglot_sequences(
+        data_dir, "test", classes, instances, seed, learner.image_size, labels=learner.cell.labels
+    )
     return instance_accuracy(learner, sampler, episodes, batch=DEFAULT_BATCH)
 
 

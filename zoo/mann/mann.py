@@ -5,6 +5,7 @@ from keras import ops
 
 from zoo.mann.mann_cell import MANNCell
 from zoo.mann.mann_classifier import MANNClassifier
+from zoo.mann.string_labels import STRINGS, string_log_probabilities
 from zoo.meta_learner import MetaLearner
 
 
@@ -66,6 +67,13 @@ class MANN(MetaLearner):
     reference code's reading of the paper's n least used rows); the support order and the last
     label step above; the query steps with the null label.
 
+    Labels are one-hot over the N classes by default, as in the paper's 5-class experiments;
+    with `labels="strings"` they are its 15-class experiments' strings of 5 characters from 5
+    symbols (`zoo.mann.string_labels`): five-hot inputs, a softmax per character out. On the
+    sequences the labels are then string ids drawn per episode (`sequence_logits` scores all
+    3125 strings); in the contract's episodes class j is the string of id j, and a query's
+    logits are the log-probabilities of the strings 0..N-1.
+
     Reference:
         Santoro, Bartunov, Botvinick, Wierstra & Lillicrap, "Meta-Learning with
         Memory-Augmented Neural Networks", ICML 2016.
@@ -84,6 +92,7 @@ class MANN(MetaLearner):
             in the paper's equation, or `"add"`, a separate add vector a_t per head from the
             controller output, as in the reference code (weights of its own). Only with
             `addressing="lrua"`: NTM addressing always writes an add vector.
+        labels: `"one_hot"` (the default) or `"strings"`, five-character string labels.
         image_size: side of the square image the model sees (20 in the reference).
         **kwargs: `invert` and `keras.Model` arguments.
     """
@@ -98,6 +107,7 @@ class MANN(MetaLearner):
         gamma=0.95,
         addressing="lrua",
         write_vector="key",
+        labels="one_hot",
         image_size=20,
         **kwargs,
     ):
@@ -112,6 +122,7 @@ class MANN(MetaLearner):
             gamma,
             addressing,
             write_vector,
+            labels,
             name="mann_cell",
         )
         self.cell.build((None, self.features))
@@ -138,8 +149,8 @@ class MANN(MetaLearner):
         """
         order = presentation_order(support_labels, self.ways)
         inputs = ops.take_along_axis(support, order[:, :, None], axis=1)
-        labels = ops.one_hot(
-            ops.take_along_axis(support_labels, order, axis=1), self.ways, dtype=inputs.dtype
+        labels = self.cell.encode_labels(
+            ops.take_along_axis(support_labels, order, axis=1), inputs.dtype
         )
         inputs = ops.concatenate([inputs, ops.zeros_like(inputs[:, :1])], axis=1)
         labels = ops.concatenate([ops.zeros_like(labels[:, :1]), labels], axis=1)
@@ -194,15 +205,20 @@ class MANN(MetaLearner):
 
         Args:
             images: raw images `[B, T, H, W, C]`.
-            labels: their labels `[B, T]`, ints 0..N-1; label t is an input at step t + 1.
+            labels: their labels `[B, T]`, ints 0..N-1 (string ids 0..3124 with
+                `labels="strings"`); label t is an input at step t + 1.
 
         Returns:
-            Logits `[B, T, N]`: step t's prediction of labels[:, t].
+            Logits `[B, T, N]` (`[B, T, 3125]`, the strings' log-probabilities, with strings):
+            step t's prediction of labels[:, t].
         """
         inputs = self._task_features(ops.convert_to_tensor(images))
-        one_hot = ops.one_hot(ops.cast(labels, "int32"), self.ways, dtype=inputs.dtype)
-        previous = ops.concatenate([ops.zeros_like(one_hot[:, :1]), one_hot[:, :-1]], axis=1)
-        return self.cell.sequence(inputs, previous)[0]
+        encoded = self.cell.encode_labels(ops.cast(labels, "int32"), inputs.dtype)
+        previous = ops.concatenate([ops.zeros_like(encoded[:, :1]), encoded[:, :-1]], axis=1)
+        logits = self.cell.sequence(inputs, previous)[0]
+        if self.cell.labels == "strings":
+            return string_log_probabilities(logits, STRINGS)
+        return logits
 
     def _cell_config(self):
         cell = self.cell
@@ -214,6 +230,7 @@ class MANN(MetaLearner):
             "gamma": cell.gamma,
             "addressing": cell.addressing,
             "write_vector": cell.write_vector,
+            "labels": cell.labels,
         }
 
     def get_config(self):

@@ -9,6 +9,7 @@ from keras import ops
 from zoo.mann.lrua import LeastRecentlyUsedAccess
 from zoo.mann.memory import cosine_read, initial_memory
 from zoo.mann.ntm import NTMAddressing
+from zoo.mann.string_labels import LABELS, STRINGS, WIDTH, five_hot, string_log_probabilities
 
 ADDRESSINGS = ("lrua", "ntm")
 
@@ -43,6 +44,11 @@ class MANNCell(keras.layers.Layer):
     of its own instead of its key, as the reference code does; the key still reads. The default,
     `"key"`, is the paper's equation M_t(i) = M_{t-1}(i) + w^w_t(i) k_t.
 
+    With `labels="strings"` (the paper's 15-class experiments) y is a string label of 5
+    characters (`zoo.mann.string_labels`): a five-hot input (25 values) and 5 x 5 character
+    logits out; `classify` scores the N classes as the strings 0..N-1 by their
+    log-probabilities.
+
     With `addressing="ntm"` the LRUA write and the cosine read are replaced by a Neural Turing
     Machine's (`NTMAddressing`: content and location addressing, one write head with erase
     and add vectors, the read heads addressed in the written memory), the comparison the
@@ -61,7 +67,8 @@ class MANNCell(keras.layers.Layer):
         Memory-Augmented Neural Networks", ICML 2016.
 
     Args:
-        ways: the number of classes N (size of the one-hot labels and of the output).
+        ways: the number of classes N (size of the one-hot labels and of the output, or the
+            strings `classify` scores with `labels="strings"`).
         controller_units: LSTM units U.
         memory_rows: rows R of the memory.
         memory_width: width W of a row (and of a key, and of an add vector).
@@ -70,6 +77,7 @@ class MANNCell(keras.layers.Layer):
         addressing: `"lrua"` (the paper's MANN) or `"ntm"`.
         write_vector: what an LRUA head writes: `"key"` (k_t, the default) or `"add"` (a_t).
             NTM addressing writes its own add vector: it takes only `"key"`, the default.
+        labels: `"one_hot"` (N classes, the default) or `"strings"` (five-character strings).
     """
 
     def __init__(
@@ -82,9 +90,14 @@ class MANNCell(keras.layers.Layer):
         gamma=0.95,
         addressing="lrua",
         write_vector="key",
+        labels="one_hot",
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if labels not in LABELS:
+            raise ValueError(f"labels must be one of {LABELS}, got {labels!r}")
+        if labels == "strings" and not 1 <= int(ways) <= STRINGS:
+            raise ValueError(f"string labels name at most {STRINGS} classes, got ways={ways}")
         if addressing not in ADDRESSINGS:
             raise ValueError(f"addressing must be one of {ADDRESSINGS}, got {addressing!r}")
         if addressing == "ntm" and write_vector != "key":
@@ -95,6 +108,7 @@ class MANNCell(keras.layers.Layer):
         self.addressing = addressing
         self.write_vector = write_vector
         self.ways = int(ways)
+        self.labels = labels
         self.controller_units = int(controller_units)
         self.memory_rows = int(memory_rows)
         self.memory_width = int(memory_width)
@@ -112,7 +126,25 @@ class MANNCell(keras.layers.Layer):
             )
         else:
             self.ntm = NTMAddressing(self.read_heads, self.memory_width, name="ntm")
-        self.output_layer = keras.layers.Dense(self.ways, name="output")
+        self.output_layer = keras.layers.Dense(self.label_size, name="output")
+
+    @property
+    def label_size(self):
+        """Length of a label input y_t and of the logits: N one-hot, or 25 (five-hot)."""
+        return self.ways if self.labels == "one_hot" else WIDTH
+
+    def encode_labels(self, labels, dtype="float32"):
+        """Label ids `[...]` as inputs `[..., label_size]`: one-hot, or five-hot strings."""
+        if self.labels == "one_hot":
+            return ops.one_hot(labels, self.ways, dtype=dtype)
+        return five_hot(labels, dtype)
+
+    def class_logits(self, logits):
+        """The N classes' logits `[..., N]` from the output `[..., label_size]`: the output
+        itself with one-hot labels; the log-probabilities of strings 0..N-1 with strings."""
+        if self.labels == "one_hot":
+            return logits
+        return string_log_probabilities(logits, self.ways)
 
     @property
     def read_size(self):
@@ -123,7 +155,7 @@ class MANNCell(keras.layers.Layer):
         """Builds every weight for inputs x_t of shape `[B, D]`."""
         features = int(input_shape[-1])
         units = self.controller_units
-        self.controller.build((None, features + self.ways + self.read_size))
+        self.controller.build((None, features + self.label_size + self.read_size))
         self.key.build((None, units))
         (self.lrua if self.addressing == "lrua" else self.ntm).build((None, units))
         self.output_layer.build((None, units + self.read_size))
@@ -143,8 +175,8 @@ class MANNCell(keras.layers.Layer):
         )
 
     def call(self, inputs, previous_labels, state):
-        """One step: `(logits_t [B, N], MemoryState_t)` from x_t `[B, D]`, y_{t-1} `[B, N]`
-        and the `MemoryState` of step t-1."""
+        """One step: `(logits_t, MemoryState_t)` from x_t `[B, D]`, the label input y_{t-1}
+        and the `MemoryState` of step t-1 (labels and logits `[B, label_size]`)."""
         state = MemoryState(*state)
         controls = ops.concatenate([inputs, previous_labels, state.reads], axis=-1)
         hidden, (_, cell) = self.controller(controls, [state.hidden, state.cell])
@@ -173,11 +205,12 @@ class MANNCell(keras.layers.Layer):
 
         Args:
             inputs: x_1..x_T, `[B, T, D]`.
-            previous_labels: y_0..y_{T-1} one-hot (y_0 = 0, the null label), `[B, T, N]`.
+            previous_labels: y_0..y_{T-1} encoded (`encode_labels`; y_0 = 0, the null label),
+                `[B, T, label_size]`.
             state: the `MemoryState` before the first step.
 
         Returns:
-            `(logits [B, T, N], MemoryState after step T)`.
+            `(logits [B, T, label_size], MemoryState after step T)`.
         """
         inputs = ops.convert_to_tensor(inputs)
         previous_labels = ops.cast(previous_labels, inputs.dtype)
@@ -197,7 +230,7 @@ class MANNCell(keras.layers.Layer):
         return ops.transpose(outputs.stack(), (1, 0, 2)), MemoryState(*state)
 
     def classify(self, inputs, state):
-        """Logits `[B, Q, N]` of Q inputs per sequence, each classified on its own.
+        """The classes' logits `[B, Q, N]` of Q inputs per sequence, each on its own.
 
         Each input x is one step from its sequence's `state` (e.g. after a support sequence)
         with the null label y_{t-1} = 0: its own write, its own read and its output. Nothing
@@ -217,12 +250,12 @@ class MANNCell(keras.layers.Layer):
 
         state = MemoryState(*(per_input(part) for part in MemoryState(*state)))
         flat = ops.reshape(inputs, (-1, inputs.shape[-1]))
-        null_labels = ops.zeros((ops.shape(flat)[0], self.ways), inputs.dtype)
-        logits = self(flat, null_labels, state)[0]
+        null_labels = ops.zeros((ops.shape(flat)[0], self.label_size), inputs.dtype)
+        logits = self.class_logits(self(flat, null_labels, state)[0])
         return ops.reshape(logits, (batch, count, self.ways))
 
     def compute_output_shape(self, input_shape, previous_labels_shape=None, state_shape=None):
-        return (input_shape[0], self.ways)
+        return (input_shape[0], self.label_size)
 
     def get_config(self):
         config = super().get_config()
@@ -235,5 +268,6 @@ class MANNCell(keras.layers.Layer):
             gamma=self.gamma,
             addressing=self.addressing,
             write_vector=self.write_vector,
+            labels=self.labels,
         )
         return config

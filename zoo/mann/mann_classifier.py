@@ -29,7 +29,7 @@ class MANNClassifier(keras.layers.Layer):
         ways: the number of classes N.
         features: the length D of a flattened preprocessed image.
         controller_units, memory_rows, memory_width, read_heads, gamma, addressing,
-            write_vector: as `MANNCell`.
+            write_vector, labels: as `MANNCell`.
     """
 
     def __init__(
@@ -43,6 +43,7 @@ class MANNClassifier(keras.layers.Layer):
         gamma=0.95,
         addressing="lrua",
         write_vector="key",
+        labels="one_hot",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -57,6 +58,7 @@ class MANNClassifier(keras.layers.Layer):
             gamma,
             addressing,
             write_vector,
+            labels,
             name="mann_cell",
         )
         # Every weight of the cell is assigned: the learner's in `adapt`, a file's on loading.
@@ -112,5 +114,6 @@ class MANNClassifier(keras.layers.Layer):
             gamma=cell.gamma,
             addressing=cell.addressing,
             write_vector=cell.write_vector,
+            labels=cell.labels,
         )
         return config
