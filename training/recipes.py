@@ -697,9 +697,10 @@ RECIPES["mann_omniglot_15class_strings"] = dict(
     RECIPES["mann_omniglot_15class"],
     model=dict(RECIPES["mann_omniglot_15class"]["model"], labels="strings"),
     presets={"mann_omniglot_15class_strings": (15, 10)},
-    notes=f"{_SANTORO_SEQUENCES} 15 classes: sequences of 150 steps. Labels as the paper's "
-    "15-class experiments (section 4.1; snowkylin/ntm's five_hot): each class a string of 5 "
-    "characters from 5 symbols, drawn per episode from the 3125 strings, a five-hot input "
+    notes=f"{_SANTORO_SEQUENCES} 15 classes: sequences of 150 steps. Labels as we read the "
+    "paper's 15-class experiments (its 0.1% at the 1st instance; snowkylin/ntm's "
+    "five_hot): each class a string of 5 characters from 5 symbols, drawn per episode from "
+    "the 3125 strings, a five-hot input "
     "one step late and a softmax per character out (the loss: the sum of the 5 characters' "
     "cross-entropies; right: all 5 characters right), where mann_omniglot_15class has one-hot "
     "labels. The rest, the schedule included, is mann_omniglot_15class's first stage. Both "

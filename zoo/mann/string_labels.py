@@ -9,7 +9,8 @@ label can (one class in C): hence the paper's 0.1% at the 1st presentation of 15
 
 Reference:
     Santoro, Bartunov, Botvinick, Wierstra & Lillicrap, "Meta-Learning with Memory-Augmented
-    Neural Networks", ICML 2016, section 4.1 (string labels of five characters).
+    Neural Networks", ICML 2016 (its 15-class experiments, as we read them; snowkylin/ntm's
+    `five_hot` labels).
 """
 
 import numpy as np
