@@ -16,6 +16,7 @@ import tensorflow as tf
 from training.charts import line_chart
 from training.episodes import rotate
 from training.evaluate import confidence_interval
+from zoo.mann.string_labels import STRINGS, check_labels
 
 
 class SequenceSampler:
@@ -50,10 +51,7 @@ class SequenceSampler:
         perturb=None,
         labels="one_hot",
     ):
-        from zoo.mann.string_labels import LABELS, STRINGS
-
-        if labels not in LABELS:
-            raise ValueError(f"labels must be one of {LABELS}, got {labels!r}")
+        check_labels(labels)
         if labels == "strings" and classes > STRINGS:
             raise ValueError(f"{classes} classes per episode, there are {STRINGS} strings")
         if classes > len(rows):
@@ -72,7 +70,6 @@ class SequenceSampler:
             )
         self.perturb = perturb
         self.labels = labels
-        self.strings = STRINGS
 
     def episode(self, index):
         """Episode `index`: `({"images": [T, S, S, 1], "labels": [T]}, labels)`, T = C * I."""
@@ -96,7 +93,7 @@ class SequenceSampler:
         names = tf.range(c, dtype=tf.int32)
         if self.labels == "strings":
             key = tf.random.experimental.stateless_fold_in(keys[2], 2)  # keys[:3] unchanged
-            names = tf.argsort(tf.random.stateless_uniform([self.strings], key))[:c]
+            names = tf.argsort(tf.random.stateless_uniform([STRINGS], key))[:c]
         labels = tf.gather(tf.repeat(names, n), order)
         return {"images": images, "labels": labels}, labels
 

@@ -5,7 +5,6 @@ from keras import ops
 
 from zoo.mann.mann_cell import MANNCell
 from zoo.mann.mann_classifier import MANNClassifier
-from zoo.mann.string_labels import STRINGS, string_log_probabilities
 from zoo.meta_learner import MetaLearner
 
 
@@ -216,9 +215,7 @@ class MANN(MetaLearner):
         encoded = self.cell.encode_labels(ops.cast(labels, "int32"), inputs.dtype)
         previous = ops.concatenate([ops.zeros_like(encoded[:, :1]), encoded[:, :-1]], axis=1)
         logits = self.cell.sequence(inputs, previous)[0]
-        if self.cell.labels == "strings":
-            return string_log_probabilities(logits, STRINGS)
-        return logits
+        return self.cell.class_logits(logits, self.cell.label_count)
 
     def _cell_config(self):
         cell = self.cell

@@ -9,7 +9,13 @@ from keras import ops
 from zoo.mann.lrua import LeastRecentlyUsedAccess
 from zoo.mann.memory import cosine_read, initial_memory
 from zoo.mann.ntm import NTMAddressing
-from zoo.mann.string_labels import LABELS, STRINGS, WIDTH, five_hot, string_log_probabilities
+from zoo.mann.string_labels import (
+    STRINGS,
+    WIDTH,
+    check_labels,
+    five_hot,
+    string_log_probabilities,
+)
 
 ADDRESSINGS = ("lrua", "ntm")
 
@@ -94,8 +100,7 @@ class MANNCell(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if labels not in LABELS:
-            raise ValueError(f"labels must be one of {LABELS}, got {labels!r}")
+        check_labels(labels)
         if labels == "strings" and not 1 <= int(ways) <= STRINGS:
             raise ValueError(f"string labels name at most {STRINGS} classes, got ways={ways}")
         if addressing not in ADDRESSINGS:
@@ -139,12 +144,18 @@ class MANNCell(keras.layers.Layer):
             return ops.one_hot(labels, self.ways, dtype=dtype)
         return five_hot(labels, dtype)
 
-    def class_logits(self, logits):
-        """The N classes' logits `[..., N]` from the output `[..., label_size]`: the output
-        itself with one-hot labels; the log-probabilities of strings 0..N-1 with strings."""
+    @property
+    def label_count(self):
+        """The label ids a sequence may use: N with one-hot labels, every string (3125)."""
+        return self.ways if self.labels == "one_hot" else STRINGS
+
+    def class_logits(self, logits, count=None):
+        """The logits of label ids 0..count-1 (default: the N classes) from the output
+        `[..., label_size]`: the output itself with one-hot labels (count N); the strings'
+        log-probabilities with strings."""
         if self.labels == "one_hot":
             return logits
-        return string_log_probabilities(logits, self.ways)
+        return string_log_probabilities(logits, count or self.ways)
 
     @property
     def read_size(self):

@@ -32,6 +32,12 @@ WIDTH = CHARACTERS * ALPHABET
 """Values of a five-hot label, and the logits a MANN outputs for one (25)."""
 
 
+def check_labels(labels):
+    """Fails unless `labels` is one of `LABELS`."""
+    if labels not in LABELS:
+        raise ValueError(f"labels must be one of {LABELS}, got {labels!r}")
+
+
 def string_characters(ids):
     """The characters of string labels: base-5 digits `[..., 5]`, most significant first.
 
