@@ -146,7 +146,7 @@ class MANNCell(keras.layers.Layer):
 
     @property
     def label_count(self):
-        """The label ids a sequence may use: N with one-hot labels, every string (3125)."""
+        """The label ids a sequence may use: N with one-hot labels, all 3125 with strings."""
         return self.ways if self.labels == "one_hot" else STRINGS
 
     def class_logits(self, logits, count=None):
