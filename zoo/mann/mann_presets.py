@@ -8,33 +8,32 @@ paper's string labels) are scored on Santoro et al.'s sequences (accuracy per in
 
 from zoo.preset_lists import omniglot_presets
 
+_MANN = "MANN with LRUA (LSTM controller, 128 x 40 memory, 4 heads)"
+
+
+def _sequence_preset(classes, labels=""):
+    """A preset scored on Santoro et al.'s sequences of `classes` classes x 10 instances."""
+    return {
+        "class": "MANN",
+        "description": f"{_MANN}, Santoro et al.'s sequences of {classes} classes x 10 "
+        f"instances{labels}, Omniglot 20x20 Vinyals split, accuracy per instance.",
+    }
+
+
 MANN_PRESETS = {
-    "mann_omniglot_5class": {
-        "class": "MANN",
-        "description": "MANN with LRUA (LSTM controller, 128 x 40 memory, 4 heads), Santoro et "
-        "al.'s sequences of 5 classes x 10 instances, Omniglot 20x20 Vinyals split, accuracy "
-        "per instance.",
-    },
-    "mann_omniglot_15class": {
-        "class": "MANN",
-        "description": "MANN with LRUA (LSTM controller, 128 x 40 memory, 4 heads), Santoro et "
-        "al.'s sequences of 15 classes x 10 instances, Omniglot 20x20 Vinyals split, accuracy "
-        "per instance.",
-    },
-    "mann_omniglot_15class_strings": {
-        "class": "MANN",
-        "description": "MANN with LRUA (LSTM controller, 128 x 40 memory, 4 heads), Santoro et "
-        "al.'s sequences of 15 classes x 10 instances labelled by strings of 5 characters from 5 "
-        "symbols (five-hot in, a softmax per character out), Omniglot 20x20 Vinyals split, "
-        "accuracy per instance.",
-    },
+    "mann_omniglot_5class": _sequence_preset(5),
+    "mann_omniglot_15class": _sequence_preset(15),
+    "mann_omniglot_15class_strings": _sequence_preset(
+        15,
+        " labelled by strings of 5 characters from 5 symbols (five-hot in, a softmax per "
+        "character out)",
+    ),
     **omniglot_presets(
         "mann",
         "MANN",
         lambda ways, shots: (
-            "MANN with LRUA (LSTM controller, 128 x 40 memory, 4 heads), "
-            f"Omniglot 20x20 Vinyals split, the support set as a sequence, {ways}-way {shots}-shot "
-            "(the 5-class sequence network fine-tuned on such episodes)."
+            f"{_MANN}, Omniglot 20x20 Vinyals split, the support set as a sequence, "
+            f"{ways}-way {shots}-shot (the 5-class sequence network fine-tuned on such episodes)."
         ),
         ways=(5,),
     ),
