@@ -158,7 +158,7 @@ def build_parser():
         "--queries",
         type=int,
         metavar="N",
-        help="test queries per class (default: 15; 1 in Koch's protocol)",
+        help="test queries per class (default: the recipe's, else 15; 1 in Koch's protocol)",
     )
     sub.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the test episodes")
 
@@ -188,7 +188,8 @@ def build_parser():
         "--queries",
         type=int,
         metavar="N",
-        help="query images per class (default: 15; 1 in Koch's protocol)",
+        help="query images per class (default: as in the preset's recorded evaluation on "
+        "its own setting, else 15; 1 in Koch's protocol)",
     )
     sub.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the test episodes")
     sub.add_argument(

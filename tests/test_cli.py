@@ -1,5 +1,6 @@
 """The `metazoo` command, run in-process through `main(argv)` on tiny presets."""
 
+import argparse
 import json
 import os
 import pathlib
@@ -13,6 +14,7 @@ import pytest
 
 import zoo
 from metazoo import cli
+from metazoo.common import CommandError
 from training import demo_data, recipes
 from training.train import preset_metadata, write_preset
 
@@ -296,6 +298,14 @@ def test_eval_prints_accuracy_and_writes_metadata_keeping_the_sha(
     assert metadata["ci95"] >= 0
     assert metadata["meets_paper"] == (metadata["accuracy"] >= 98.8)
     zoo.load_preset(str(preset))  # the weights' sha256 still matches
+    status, out, err = run(capsys, "eval", preset, "--episodes", 2, "--data", omniglot_path)
+    assert status == 0, err
+    assert "2 episodes of 2 queries per class" in out  # the recorded evaluation's, by default
+    status, out, err = run(
+        capsys, "eval", preset, "--episodes", 2, "--shots", 2, "--data", omniglot_path
+    )
+    assert status == 0, err
+    assert "5-way 2-shot" in out and "2 episodes of 15 queries per class" in out  # not its own
     status, out, err = run(
         capsys, "eval", preset, "--episodes", 2, "--queries", 1, "--ways", 20,
         "--data", omniglot_path,
@@ -312,6 +322,26 @@ def test_eval_prints_accuracy_and_writes_metadata_keeping_the_sha(
     assert recorded["accuracy"] == metadata["accuracy"]  # the preset's own number stays
     assert 0 <= recorded["accuracy_transductive"] <= 100
     assert recorded["test_episodes_transductive"] == 3
+
+
+def test_train_tests_each_preset_with_its_recipes_queries(omniglot_path):
+    """Finn et al.'s MAML protocol tests as many queries per class as shots, and the 20-way
+    Meta Networks presets 5 (`test_queries` in a recipe); `--queries` overrides both."""
+    from metazoo.commands.train import evaluation_queries
+
+    args = argparse.Namespace(queries=None, eval_episodes=1000)
+    fomaml = recipes.RECIPES["fomaml_omniglot_20way_continued"]
+    assert evaluation_queries(args, fomaml, omniglot_path) == {
+        "fomaml_omniglot_20way_1shot": 1,
+        "fomaml_omniglot_20way_5shot": 5,
+    }
+    metanet = recipes.RECIPES["metanet_omniglot_20way_continued"]
+    assert set(evaluation_queries(args, metanet, omniglot_path).values()) == {5}
+    args.queries = 3
+    assert set(evaluation_queries(args, fomaml, omniglot_path).values()) == {3}
+    args.queries = 16  # the 1-shot preset's 17 images fit in a class's 20; the 5-shot's 21 do not
+    with pytest.raises(CommandError, match="fomaml_omniglot_20way_5shot's 5 shots"):
+        evaluation_queries(args, fomaml, omniglot_path)
 
 
 TINY_RECIPE = {

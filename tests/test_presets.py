@@ -12,7 +12,7 @@ from preset_checks import (
 )
 
 import zoo
-from training import sequence_recipes
+from training import protocols, recipes, sequence_recipes
 from zoo import presets
 
 REQUIRED = (
@@ -52,6 +52,17 @@ def test_preset_is_complete(name):
     paper = metadata["paper_accuracy"]
     assert metadata["meets_paper"] == (None if paper is None else metadata["accuracy"] >= paper)
     assert_weights_match(name, metadata)
+
+
+@pytest.mark.parametrize("name", CLASSIFICATION)
+def test_preset_is_measured_with_its_recipes_queries(name):
+    """The test queries per class of the shipped number are the ones its recipe tests, which
+    `metazoo train` evaluates with and `metazoo eval` reuses by default: as many as shots for
+    Finn et al.'s MAML protocol, 15 (the protocol's default) for most others."""
+    metadata = zoo.preset_metadata(name)
+    queries = protocols.recipe_test_queries(recipes.RECIPES[metadata["recipe"]], metadata["shots"])
+    queries, _ = protocols.evaluation_queries_and_examples(metadata["protocol"], queries)
+    assert metadata["test_queries_per_class"] == queries
 
 
 @pytest.mark.parametrize("name", GRADIENT)

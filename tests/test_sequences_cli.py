@@ -255,7 +255,10 @@ def test_sequence_recipes_evaluate_without_queries(omniglot_path):
         with pytest.raises(CommandError, match="no --queries"):
             evaluation_queries(args, recipes.RECIPES[name], omniglot_path)
     args = argparse.Namespace(queries=None, eval_episodes=1000)  # an episode recipe keeps 15
-    assert evaluation_queries(args, recipes.RECIPES["protonet_omniglot"], omniglot_path) == 15
+    assert evaluation_queries(args, recipes.RECIPES["protonet_omniglot"], omniglot_path) == {
+        "protonet_omniglot_5way_5shot": 15,
+        "protonet_omniglot_20way_5shot": 15,
+    }
     args.queries = 16  # with 5 shots, more than the 20 drawers
     with pytest.raises(CommandError, match="--queries 16"):
         evaluation_queries(args, recipes.RECIPES["protonet_omniglot"], omniglot_path)

@@ -81,6 +81,18 @@ def evaluation_queries_and_examples(protocol, queries=None):
     return (default if queries is None else queries), examples
 
 
+def recipe_test_queries(recipe, shots, queries=None):
+    """Test queries per class of a recipe's preset with `shots` shots, before the protocol's
+    default (`evaluation_queries_and_examples`) fills in a `None`.
+
+    `queries` when given (`--queries`), else the recipe's `test_queries`: a number, or
+    `"shots"` for as many queries as shots (Finn et al.'s MAML protocol), else `None`.
+    """
+    if queries is None:
+        queries = recipe.get("test_queries")
+    return shots if queries == "shots" else queries
+
+
 def evaluation_split_name(protocol):
     """How `metazoo eval` names a protocol's test split."""
     from training import koch_protocol

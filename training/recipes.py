@@ -56,6 +56,7 @@ RECIPES = {
         "steps": 60000,
         "presets": {"maml_omniglot_5way_1shot": (5, 1), "maml_omniglot_5way_5shot": (5, 5)},
         "paper": {(5, 1): 98.7, (5, 5): 99.9},
+        "test_queries": "shots",  # Finn et al. test as many queries as shots
         "transductive": False,
         "notes": "Finn et al.: meta-batch 32, 1 inner step of 0.4, Adam 1e-3, as many queries "
         "as shots in training; 3 inner steps at test. One network, meta-trained on 5-way "
@@ -71,6 +72,7 @@ RECIPES = {
         "presets": {"maml_omniglot_5way_5shot": (5, 5)},
         "init_from": "maml_omniglot_5way_1shot",
         "paper": {(5, 5): 99.9},
+        "test_queries": "shots",  # Finn et al. test as many queries as shots
         "transductive": False,
         "notes": f"{_FINN_TASKS} Shorter than their 60000 steps at a constant Adam 1e-3: it "
         f"starts from the 5-way 1-shot network and halves the rate every 1000 steps. "
@@ -91,6 +93,7 @@ RECIPES["maml_omniglot_20way"] = {
     "steps": 60000,
     "presets": {"maml_omniglot_20way_1shot": (20, 1), "maml_omniglot_20way_5shot": (20, 5)},
     "paper": {(20, 1): 95.8, (20, 5): 98.9},
+    "test_queries": "shots",  # Finn et al. test as many queries as shots
     "transductive": False,
     "notes": f"{_FINN_20WAY} One network, meta-trained on 20-way 1-shot tasks, serves 20-way "
     f"1-shot and 5-shot. {_NOT_TRANSDUCTIVE}",
@@ -835,6 +838,7 @@ RECIPES["metanet_omniglot_20way"] = dict(
     steps=20000,
     presets={"metanet_omniglot_20way_1shot": (20, 1), "metanet_omniglot_20way_5shot": (20, 5)},
     paper={(20, 1): 97.0, (20, 5): None},
+    test_queries=5,  # each query reads fast weights of its own: 15 would be slow to test
     notes=f"{_MUNKHDALAI} 20-way 1-shot episodes (5 chunks of 4 for d) with 5 queries per "
     "class (100 queries: the code's 10 per class would double a step's cost), 20000 episodes, "
     "for 2 CPU cores. One network serves 20-way 1-shot and 5-shot; the paper has no 5-shot "

@@ -47,8 +47,10 @@ def command_eval(args):
 
     omniglot = image_data.data_kind(args.data) == "omniglot"
     protocol = metadata.get("protocol", protocols.PROTOCOL) if omniglot else None
+    if args.queries is None and own and omniglot and metadata.get("dataset") == "omniglot":
+        args.queries = recorded_queries(metadata, args.transductive)
     queries, examples = protocols.evaluation_queries_and_examples(protocol, args.queries)
-    args.queries = queries  # the protocol's default when not given
+    args.queries = queries  # the protocol's default when neither given nor recorded
     if min(ways, shots, queries) < 1 or (omniglot and shots + queries > examples):
         raise CommandError(
             f"--shots {shots} + --queries {queries} must be positive and at most the "
@@ -94,3 +96,13 @@ def command_eval(args):
         write_json_atomically(path, metadata)
         say(f"recorded in {path}")
     return 0
+
+
+def recorded_queries(metadata, transductive=False):
+    """The queries per class of a preset's recorded evaluation (its transductive one first
+    with `transductive`), or None: `metazoo eval` reuses them on the preset's own setting, so
+    that it reproduces the number the preset ships with (Finn et al.'s MAML protocol tests as
+    many queries as shots, where the others test 15)."""
+    keys = ["test_queries_per_class_transductive"] if transductive else []
+    keys.append("test_queries_per_class")
+    return next((metadata[key] for key in keys if key in metadata), None)

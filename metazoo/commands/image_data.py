@@ -79,7 +79,13 @@ def prepare_training(args, recipe, checkpoint):
     if args.eval_episodes:
         for preset, (ways, shots) in recipe["presets"].items():
             check_episodes(
-                data, splits["test"], "test", ways, shots, args.queries, f"{preset}'s test episodes"
+                data,
+                splits["test"],
+                "test",
+                ways,
+                shots,
+                args.test_queries[preset],
+                f"{preset}'s test episodes",
             )
     sampler = image_folder.image_sampler(
         data, splits["train"], settings["ways"], settings["shots"], settings["queries"]

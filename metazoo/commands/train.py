@@ -64,7 +64,7 @@ def command_train(args):
         raise CommandError("--steps and --steps-per-epoch must be at least 1")
     if args.eval_episodes == 1 or args.eval_episodes < 0:
         raise CommandError("--eval-episodes must be 0 (no evaluation) or at least 2")
-    args.queries = evaluation_queries(args, recipe, data_dir)
+    args.test_queries = evaluation_queries(args, recipe, data_dir)
     try:
         state, steps_per_epoch = checkpoints.resume_settings(
             checkpoint, args.recipe, args.steps_per_epoch, steps
@@ -106,11 +106,15 @@ def command_train(args):
 
 
 def evaluation_queries(args, recipe, data_dir):
-    """The test queries per class of the presets' evaluation, checked before training starts.
+    """The test queries per class of each preset's evaluation, checked before training starts.
 
-    Episode recipes test `--queries` per class (default: the protocol's), which with the
-    presets' shots must fit in a class of the test split. Sequence recipes (Santoro et al.)
-    have no queries: each instance of a sequence is predicted in turn, so there are none.
+    Episode recipes test `--queries` per class, else the recipe's `test_queries`
+    (`protocols.recipe_test_queries`), else the protocol's default; with the preset's shots
+    they must fit in a class of the test split. Sequence recipes (Santoro et al.) have no
+    queries: each instance of a sequence is predicted in turn, so there are none.
+
+    Returns:
+        `{preset: queries}`, or None for a sequence recipe.
     """
     from training import protocols
 
@@ -119,15 +123,18 @@ def evaluation_queries(args, recipe, data_dir):
             raise CommandError("sequence recipes have no --queries: every instance is a query")
         return None
     protocol = protocols.recipe_protocol(recipe) if data_dir else None
-    queries, examples = protocols.evaluation_queries_and_examples(protocol, args.queries)
-    largest = max(shots for _, shots in recipe["presets"].values())
-    too_many = bool(data_dir) and largest + queries > examples
-    if args.eval_episodes and (queries < 1 or too_many):
-        raise CommandError(
-            f"--queries {queries} must be positive and, with the presets' {largest} shots, "
-            f"at most the {examples} examples of a class in this protocol's test split"
-        )
-    return queries
+    test_queries = {}
+    for preset, (_, shots) in recipe["presets"].items():
+        queries = protocols.recipe_test_queries(recipe, shots, args.queries)
+        queries, examples = protocols.evaluation_queries_and_examples(protocol, queries)
+        too_many = bool(data_dir) and shots + queries > examples
+        if args.eval_episodes and (queries < 1 or too_many):
+            raise CommandError(
+                f"--queries {queries} must be positive and, with {preset}'s {shots} shots, "
+                f"at most the {examples} examples of a class in this protocol's test split"
+            )
+        test_queries[preset] = queries
+    return test_queries
 
 
 def check_recipe_start(recipe_name, preset):
@@ -201,26 +208,28 @@ def train_and_evaluate(args, recipe, data_dir, checkpoint, steps, steps_per_epoc
                 "mse": evaluate_regression(learner, tasks=args.eval_episodes, seed=args.seed)
             }
         elif args.eval_episodes:
-            say(f"evaluating {preset} on {args.eval_episodes} test episodes")
+            queries = args.test_queries[preset]
+            say(
+                f"evaluating {preset} on {args.eval_episodes} test episodes of {queries} "
+                "queries per class"
+            )
             if prepared:
                 from training.image_folder import image_sampler
 
                 test = prepared["splits"]["test"]
-                sampler = image_sampler(
-                    prepared["data"], test, ways, shots, args.queries, args.seed
-                )
+                sampler = image_sampler(prepared["data"], test, ways, shots, queries, args.seed)
             else:
                 sampler = protocols.evaluation_sampler(
                     data_dir,
                     protocols.recipe_protocol(recipe),
                     ways,
                     shots,
-                    args.queries,
+                    queries,
                     args.seed,
                     learner.image_size,
                 )
             result = evaluate(learner, sampler, args.eval_episodes, verbose=int(verbose == 1))
-            evaluation = evaluation_metadata(result, args.queries, args.seed)
+            evaluation = evaluation_metadata(result, queries, args.seed)
         data = prepared and image_data.data_metadata(prepared, args.data)
         metadata = train.preset_metadata(args.recipe, preset, state, evaluation, data)
         folder = train.write_preset(
